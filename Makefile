@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine (see README.md):
+#   make demo   — install into .venv and run the main job on the bundled example release
+#   make test   — install into .venv and run ruff, mypy, the import-linter contracts and pytest
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch is pinned here (not in pyproject) so the install takes the CPU wheel on this machine's
+# disk; users keep the loose range of pyproject.toml.
+TORCH  ?= torch==2.13.0
+
+.PHONY: venv demo test lint unit bench clean
+
+$(BIN)/gates: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)" -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/gates
+
+demo: venv
+	$(BIN)/gates check specs/examples/quickstart.yaml --format text
+
+lint: venv
+	$(BIN)/ruff check albor_gates tests benchmarks
+	$(BIN)/ruff format --check albor_gates tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: venv
+	$(BIN)/python -m pytest -q
+
+test: lint unit
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
