@@ -19,7 +19,7 @@ $(BIN)/gates: pyproject.toml
 venv: $(BIN)/gates
 
 demo: venv
-	$(BIN)/gates check specs/examples/quickstart.yaml --format text
+	$(BIN)/gates check examples/quickstart/gates.yaml
 
 lint: venv
 	$(BIN)/ruff check albor_gates tests benchmarks

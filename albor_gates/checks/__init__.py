@@ -1,0 +1,49 @@
+"""The registry of check kinds: one module per kind, listed explicitly, sorted by KIND.
+
+Registration is an explicit tuple (no globbing, no import side effects): a reader sees every
+kind here, mypy checks each module against :class:`~albor_gates.checks.base.CheckKind`, and a
+duplicate KIND is refused at import time.
+"""
+
+from __future__ import annotations
+
+from albor_gates.checks import (
+    file_exists,
+    file_set,
+    file_sha256,
+    metric_all_true,
+    metric_ratio,
+    metric_value,
+)
+from albor_gates.checks.base import CheckKind
+
+_MODULES: tuple[CheckKind, ...] = (
+    file_exists,
+    file_set,
+    file_sha256,
+    metric_all_true,
+    metric_ratio,
+    metric_value,
+)
+
+
+def _build(modules: tuple[CheckKind, ...]) -> dict[str, CheckKind]:
+    out: dict[str, CheckKind] = {}
+    for mod in modules:
+        if mod.KIND in out:
+            raise RuntimeError(f"duplicate check kind {mod.KIND!r}")
+        out[mod.KIND] = mod
+    return dict(sorted(out.items()))
+
+
+REGISTRY: dict[str, CheckKind] = _build(_MODULES)
+
+
+def known_kinds() -> list[str]:
+    """Every registered KIND, sorted."""
+    return list(REGISTRY)
+
+
+def get(kind: str) -> CheckKind | None:
+    """Return the check kind named ``kind``, or None (callers word the error)."""
+    return REGISTRY.get(kind)

@@ -1,0 +1,64 @@
+"""The small Python API for notebooks and other tools (see :mod:`albor_gates`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from albor_gates.engine.clock import FrozenClock
+from albor_gates.engine.plan import Plan, build_plan
+from albor_gates.engine.results import Verdict
+from albor_gates.engine.run import RunOptions, evaluate_plans
+from albor_gates.spec.loader import SpecResolver
+from albor_gates.spec.models import Spec
+
+
+def load_spec(path: str | Path, *, spec_path: Sequence[str | Path] = ()) -> Spec:
+    """Load, resolve and validate a spec; return the root spec model.
+
+    Raises:
+        SpecError: listing every problem, with file:line:col.
+    """
+    plan = plan_spec(path, spec_path=spec_path)
+    return plan.spec_set.root.spec
+
+
+def plan_spec(path: str | Path, *, spec_path: Sequence[str | Path] = ()) -> Plan:
+    """Load, resolve ``extends`` and plan a spec (no artifact is read)."""
+    resolver = SpecResolver([Path(p) for p in spec_path])
+    return build_plan(resolver.resolve(Path(path)))
+
+
+def evaluate(
+    specs: str | Path | Sequence[str | Path],
+    *,
+    root: str | Path | None = None,
+    artifacts: Mapping[str, str | Path] | None = None,
+    baseline: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+    spec_path: Sequence[str | Path] = (),
+) -> Verdict:
+    """Evaluate one or more spec files and return the verdict.
+
+    Args:
+        specs: a spec file or a list of them.
+        root: folder that relative artifact paths resolve against.
+        artifacts: ``name → path`` overrides.
+        baseline: a previous JSON report for baseline change thresholds.
+        options: check options (``device``, ...).
+        now: freeze the clock (timestamps and durations) for reproducible reports.
+        spec_path: extra folders searched for ``extends`` short names.
+    """
+    paths = [specs] if isinstance(specs, (str, Path)) else list(specs)
+    plans = [plan_spec(p, spec_path=spec_path) for p in paths]
+    opts = RunOptions(
+        root=Path(root) if root is not None else None,
+        artifacts={k: str(v) for k, v in (artifacts or {}).items()},
+        baseline=Path(baseline) if baseline is not None else None,
+        options=dict(options or {}),
+        clock=FrozenClock(now) if now is not None else None,
+    )
+    return evaluate_plans(plans, opts)

@@ -1,0 +1,63 @@
+"""The ``gates`` command line: the only place that prints or exits.
+
+Each command lives in its own module here and imports its heavy dependencies (pydantic
+models, torch) inside the command body, so ``gates --help`` starts without them. Errors are
+mapped to one-line messages and exit codes in :func:`main` (see :mod:`albor_gates.errors`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from albor_gates import __version__
+from albor_gates.cli import check, lint, schema, show
+from albor_gates.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    GatesError,
+    SpecError,
+)
+
+ISSUE_HINT = "this is a bug in albor-gates; please report it with the command you ran"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="albor-gates", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Check ML model releases against YAML gate specs: GO / WARN / NO-GO.
+
+    \b
+    Exit codes: 0 GO (and WARN unless --strict), 1 NO-GO, 2 broken spec or usage,
+    3 internal error, 130 interrupted.
+    """
+
+
+for _cmd in (check.check, lint.lint, show.explain, show.list_cmd, schema.schema):
+    cli.add_command(_cmd)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with the documented code."""
+    try:
+        code = cli.main(args=argv, prog_name="gates", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("gates: interrupted; no report was written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except SpecError as e:
+        for p in e.problems:
+            click.echo(f"gates: {p}", err=True)
+        n = len(e.problems)
+        click.echo(f"gates: {n} problem{'s' if n != 1 else ''} found", err=True)
+        sys.exit(e.exit_code)
+    except GatesError as e:
+        click.echo(f"gates: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except Exception as e:  # noqa: BLE001 - the last line of defence: exit 3, never a traceback
+        click.echo(f"gates: internal error: {type(e).__name__}: {e} ({ISSUE_HINT})", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,96 @@
+"""``gates check`` — lint and evaluate specs against their artifacts (the CI entry point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from albor_gates.cli.common import FORMATS
+
+
+@click.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder relative artifact paths resolve against (default: each spec's folder).",
+)
+@click.option(
+    "-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH", help="Bind an artifact."
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous JSON report for baseline change thresholds.",
+)
+@click.option(
+    "-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Repeatable."
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every chosen format here (atomically).",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option("--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO).")
+@click.option(
+    "--spec-path",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder searched for `extends` short names.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
+@click.option("-q", "--quiet", is_flag=True, help="No table on stdout.")
+@click.option("--color/--no-color", default=None, help="Colour the table (default: on a TTY).")
+def check(
+    specs: tuple[Path, ...],
+    root: Path | None,
+    artifacts: tuple[str, ...],
+    baseline: Path | None,
+    formats: tuple[str, ...],
+    output_dir: Path | None,
+    strict: bool,
+    skip: tuple[str, ...],
+    spec_path: tuple[Path, ...],
+    device: str,
+    quiet: bool,
+    color: bool | None,
+) -> int:
+    """Lint SPECS (default: ./specs) and evaluate them: GO / WARN / NO-GO.
+
+    Bundles (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the
+    specs that extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
+    """
+    from albor_gates.cli.common import (
+        discover,
+        emit_reports,
+        exit_code_for,
+        parse_bindings,
+        spec_path_dirs,
+        use_color,
+    )
+    from albor_gates.engine.lint import plan_files
+    from albor_gates.engine.record import to_record
+    from albor_gates.engine.run import RunOptions, evaluate_plans
+    from albor_gates.errors import UsageError
+
+    if not specs and not Path("specs").is_dir():
+        raise UsageError("no specs given and no ./specs folder here: pass a spec file or folder")
+    files = discover(specs or (Path("specs"),))
+    plans = plan_files(files, spec_path_dirs(spec_path))
+    runnable = [p for p in plans if p.spec_set.root.spec.kind == "spec"]
+    if not runnable:
+        raise UsageError("only bundles were given; evaluate a spec that extends them")
+    opts = RunOptions(
+        root=root,
+        artifacts=parse_bindings(artifacts),
+        baseline=baseline,
+        skip=frozenset(skip),
+        options={"device": device},
+    )
+    verdict = evaluate_plans(runnable, opts)
+    record = to_record(verdict)
+    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
+    return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)

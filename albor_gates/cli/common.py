@@ -1,0 +1,146 @@
+"""Helpers shared by the commands: spec discovery, bindings, report writing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from albor_gates.errors import UsageError
+
+FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
+
+
+def spec_path_dirs(extra: Sequence[Path]) -> list[Path]:
+    """User spec folders: ``--spec-path`` first, then ./invariants and ./specs if present."""
+    dirs = list(extra)
+    for name in ("invariants", "specs"):
+        p = Path(name)
+        if p.is_dir():
+            dirs.append(p)
+    return dirs
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to their ``*.yaml`` files; keep files; refuse missing paths."""
+    from albor_gates.spec.resources import spec_files
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += spec_files(p)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise UsageError(f"{p}: no such file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def default_spec_dirs(*names: str) -> list[Path]:
+    """./NAME for each name that exists here; else the bundled folders."""
+    from albor_gates.spec.resources import data_dir
+
+    local = [Path(n) for n in names if Path(n).is_dir()]
+    return local or [data_dir(n) for n in names]
+
+
+def parse_bindings(items: Sequence[str]) -> dict[str, str]:
+    """Parse ``NAME=PATH`` options."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise UsageError(f"--artifact {item!r}: expected NAME=PATH")
+        out[name] = value
+    return out
+
+
+def use_color(flag: bool | None) -> bool:
+    """Colour when asked, else when stdout is a terminal and NO_COLOR is unset."""
+    if flag is not None:
+        return flag
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit_reports(
+    record: Mapping[str, Any],
+    formats: Sequence[str],
+    output_dir: Path | None,
+    *,
+    color: bool,
+    quiet: bool,
+) -> list[Path]:
+    """Write the chosen formats to ``output_dir`` (atomically) or print one to stdout.
+
+    Returns:
+        The files written.
+    """
+    from albor_gates.io import atomic_write_text
+    from albor_gates.render import FILENAMES, RENDERERS, Format
+    from albor_gates.render import text as text_renderer
+
+    fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
+    written: list[Path] = []
+    if output_dir is None:
+        non_text = [f for f in fmts if f is not Format.TEXT]
+        if len(non_text) > 1:
+            raise UsageError("several --format values need --output-dir DIR")
+        if non_text:
+            click.echo(RENDERERS[non_text[0]](record), nl=False)
+        elif not quiet:
+            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
+    else:
+        for f in fmts:
+            path = output_dir / FILENAMES[f]
+            atomic_write_text(path, RENDERERS[f](record))
+            written.append(path)
+        if Format.GITHUB in fmts:
+            click.echo(RENDERERS[Format.GITHUB](record), nl=False)
+        if not quiet:
+            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
+            for p in written:
+                click.echo(f"wrote {p}")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        _github_outputs(record, fmts)
+    return written
+
+
+def _width() -> int:
+    import shutil
+
+    return max(shutil.get_terminal_size((120, 24)).columns, 80)
+
+
+def _github_outputs(record: Mapping[str, Any], fmts: Sequence[Any]) -> None:
+    from albor_gates.render import RENDERERS, Format
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and Format.MARKDOWN in fmts:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(RENDERERS[Format.MARKDOWN](record))
+    out = os.environ.get("GITHUB_OUTPUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
+            fh.write(f"decision={record['decision']}\n")
+
+
+def exit_code_for(decision: str, *, strict: bool, internal: bool) -> int:
+    """0 GO, 0 WARN (1 with --strict), 1 NO-GO, 3 when a gate hit an internal bug."""
+    from albor_gates.errors import EXIT_GO, EXIT_INTERNAL, EXIT_NO_GO
+
+    if internal:
+        return EXIT_INTERNAL
+    if decision == "NO-GO" or (decision == "WARN" and strict):
+        return EXIT_NO_GO
+    return EXIT_GO

@@ -1,0 +1,442 @@
+"""Evaluation: bind artifacts, measure every gate, judge it, apply waivers, decide.
+
+Fail closed and isolated: an exception inside one gate becomes that gate's ERROR and the run
+goes on; an unreadable artifact is an ERROR; a required gate that does not run is SKIPPED and
+NO-GO. Artifacts are read once per run (the context caches readers' results *and* errors).
+Ctrl-C propagates as KeyboardInterrupt: callers write no report for an interrupted run.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from albor_gates import __version__
+from albor_gates.artifacts.files import sha256_path
+from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
+from albor_gates.engine.baseline import baseline_value, compare, load_baseline
+from albor_gates.engine.clock import Clock, clock_from_env
+from albor_gates.engine.decide import decide
+from albor_gates.engine.judge import judge
+from albor_gates.engine.plan import Plan, PlannedArtifact, PlannedGate
+from albor_gates.engine.results import (
+    ArtifactInfo,
+    GateResult,
+    SpecInfo,
+    Status,
+    Verdict,
+    WaiverOutcome,
+)
+from albor_gates.errors import CheckSkipped, EvidenceError, GatesError, UsageError
+
+T = TypeVar("T")
+
+_STATUS_RANK = {
+    Status.PASS: 0,
+    Status.WAIVED: 1,
+    Status.WARN: 1,
+    Status.SKIPPED: 2,
+    Status.FAIL: 3,
+    Status.ERROR: 4,
+}
+
+
+class Observer:
+    """Hooks for a user interface; the default does nothing."""
+
+    def gate_started(self, gate: PlannedGate) -> None:
+        """Called before a gate is measured."""
+
+    def gate_finished(self, result: GateResult) -> None:
+        """Called after a gate is judged."""
+
+    def progress(self, gate: PlannedGate, label: str, total: float) -> ProgressFn:
+        """Return a callback ``(done, total)`` for a long measurement."""
+        return lambda done, total: None
+
+
+@dataclass
+class RunOptions:
+    """How to run an evaluation.
+
+    Attributes:
+        root: folder that relative artifact paths resolve against (default: each spec's).
+        artifacts: ``name → path`` bindings that override the specs.
+        baseline: a previous JSON report for baseline change thresholds.
+        skip: gate ids to skip on request (a required one still makes NO-GO).
+        options: settings passed to checks (``device``, ``val_tokens``, ...).
+        clock: the clock (default: SOURCE_DATE_EPOCH or the system clock).
+        observer: UI hooks.
+        environment: override of the recorded environment (golden tests).
+    """
+
+    root: Path | None = None
+    artifacts: Mapping[str, str] = field(default_factory=dict)
+    baseline: Path | None = None
+    skip: frozenset[str] = frozenset()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    clock: Clock | None = None
+    observer: Observer = field(default_factory=Observer)
+    environment: Mapping[str, Any] | None = None
+
+
+def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
+    """Resolve every artifact the plan's gates use to a path or a command.
+
+    Raises:
+        UsageError: naming each artifact that is used but bound nowhere.
+    """
+    used = {name for g in plan.gates for name in g.bindings.values()}
+    used |= {w.waiver.artifact or w.gate.primary_artifact or "" for w in plan.waivers} - {""}
+    unknown = sorted(set(opts.artifacts) - set(plan.artifacts))
+    if unknown:
+        raise UsageError(
+            f"--artifact {unknown[0]}: spec {plan.spec_id} declares no artifact {unknown[0]!r} "
+            f"(it declares: {', '.join(sorted(plan.artifacts)) or 'none'})"
+        )
+    bound: dict[str, BoundArtifact] = {}
+    unbound: list[str] = []
+    for name, pa in sorted(plan.artifacts.items()):
+        override = opts.artifacts.get(name)
+        if override is not None:
+            bound[name] = BoundArtifact(name, pa.ref, Path(override), None)
+        elif pa.ref.command is not None:
+            bound[name] = BoundArtifact(name, pa.ref, None, tuple(pa.ref.command))
+        elif pa.ref.path is not None:
+            bound[name] = BoundArtifact(name, pa.ref, _resolve(pa, opts.root), None)
+        elif name in used:
+            unbound.append(name)
+    if unbound:
+        raise UsageError(
+            f"spec {plan.spec_id}: artifact(s) {', '.join(unbound)} have no path; bind them with "
+            f"--artifact {unbound[0]}=PATH (or in a spec that extends {plan.spec_id})"
+        )
+    return bound
+
+
+def _resolve(pa: PlannedArtifact, root: Path | None) -> Path:
+    assert pa.ref.path is not None
+    p = Path(pa.ref.path).expanduser()
+    if p.is_absolute():
+        return p
+    base = root if root is not None else pa.declared_in.path.parent
+    return base / p
+
+
+class _Context:
+    """The Context a check sees (see :class:`albor_gates.checks.base.Context`)."""
+
+    def __init__(
+        self,
+        gate: PlannedGate,
+        bound: Mapping[str, BoundArtifact],
+        cache: dict[tuple[str, str], tuple[bool, Any]],
+        digests: dict[str, str],
+        options: Mapping[str, Any],
+        observer: Observer,
+    ) -> None:
+        self.gate = gate
+        self._bound = bound
+        self._cache = cache
+        self._digests = digests
+        self._options = options
+        self._observer = observer
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self._options
+
+    def _name(self, role: str) -> str | None:
+        return self.gate.bindings.get(role)
+
+    def has(self, role: str) -> bool:
+        name = self._name(role)
+        return name is not None and name in self._bound and self._bound[name].present
+
+    def artifact(self, role: str) -> BoundArtifact:
+        name = self._name(role)
+        if name is None or name not in self._bound:
+            raise EvidenceError(f"gate {self.gate.id}: no artifact bound to role {role!r}")
+        return self._bound[name]
+
+    def path(self, role: str) -> Path:
+        art = self.artifact(role)
+        if art.path is None:
+            raise EvidenceError(f"artifact {art.name!r} is a command, not a path")
+        if not art.path.exists():
+            raise EvidenceError(f"{art.path}: not found (artifact {art.name!r})")
+        return art.path
+
+    def read(self, role: str, key: str, reader: Callable[[Path], T]) -> T:
+        path = self.path(role)
+        ck = (str(path.resolve()), key)
+        if ck not in self._cache:
+            try:
+                self._cache[ck] = (True, reader(path))
+            except (GatesError, CheckSkipped) as e:
+                self._cache[ck] = (False, e)
+        ok, value = self._cache[ck]
+        if not ok:
+            raise value
+        return value
+
+    def digest(self, role: str) -> str:
+        path = self.path(role)
+        key = str(path.resolve())
+        if key not in self._digests:
+            self._digests[key] = sha256_path(path)
+        return self._digests[key]
+
+    def progress(self, label: str, total: float) -> ProgressFn:
+        return self._observer.progress(self.gate, label, total)
+
+
+def _environment() -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "machine": platform.machine(),
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:  # only when a check needed it: cheap runs never import torch
+        env["torch"] = getattr(torch, "__version__", "unknown")
+        try:
+            env["cuda"] = torch.version.cuda
+            if torch.cuda.is_available():
+                env["gpu"] = torch.cuda.get_device_name(0)
+        except Exception:  # noqa: BLE001 - environment facts are best effort
+            pass
+    return env
+
+
+def _base_result(pg: PlannedGate, spec_id: str) -> GateResult:
+    g = pg.origin.gate
+    source = g.source or pg.origin.spec.spec.source
+    return GateResult(
+        spec=spec_id,
+        gate_id=g.id,
+        title=g.title,
+        check=pg.kind.KIND,
+        check_version=pg.kind.VERSION,
+        severity=g.severity,
+        required=g.required,
+        status=Status.ERROR,
+        message="",
+        expect=pg.expect.model_dump(mode="json", exclude_none=True, by_alias=True)
+        if pg.expect
+        else None,
+        warn=pg.warn.model_dump(mode="json", exclude_none=True, by_alias=True) if pg.warn else None,
+        artifacts=tuple(sorted(set(pg.bindings.values()))),
+        aliases=tuple(a.model_dump(mode="json", exclude_none=True) for a in g.aliases),
+        source=source.model_dump(mode="json", exclude_none=True) if source else None,
+        file=pg.origin.file,
+        line=pg.origin.line,
+        tags=tuple(g.tags),
+    )
+
+
+def _measure_gate(
+    pg: PlannedGate,
+    spec_id: str,
+    bound: Mapping[str, BoundArtifact],
+    ctx: _Context,
+    opts: RunOptions,
+    baseline: Mapping[tuple[str, str], Any] | None,
+) -> GateResult:
+    base = _base_result(pg, spec_id)
+    if pg.id in opts.skip:
+        return replace(base, status=Status.SKIPPED, message="skipped on request (--skip)")
+    for role in pg.kind.ROLES:  # an absent optional artifact in a required role → SKIPPED
+        name = pg.bindings[role]
+        art = bound[name]
+        if art.ref.optional and not art.present:
+            return replace(
+                base,
+                status=Status.SKIPPED,
+                message=f"optional artifact {name!r} is absent ({art.display()})",
+            )
+    try:
+        m: Measurement = pg.kind.measure(ctx, pg.params)
+        status, message = judge(m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary)
+    except CheckSkipped as s:
+        return replace(base, status=Status.SKIPPED, message=s.reason, details=dict(s.details))
+    except GatesError as e:
+        return replace(base, status=Status.ERROR, message=str(e))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - fail closed: a bug in one gate is that gate's ERROR
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{Path(tb.filename).name}:{tb.lineno}"
+        return replace(
+            base,
+            status=Status.ERROR,
+            message=f"internal error in check {pg.kind.KIND} ({type(e).__name__}: {e} at "
+            f"{where}); please report it",
+            internal_error=True,
+        )
+    result = replace(
+        base,
+        status=status,
+        message=message,
+        value=m.value,
+        unit=m.unit,
+        subject=m.subject,
+        summary=m.summary,
+        fix=m.fix if status in (Status.FAIL, Status.WARN) else "",
+        details=dict(sorted(m.details.items())),
+    )
+    rule = pg.origin.gate.baseline
+    if rule is not None:
+        prev = baseline_value(baseline, spec_id, pg.id)
+        outcome = compare(rule, m.value, prev, have_report=baseline is not None)
+        result = replace(result, baseline=outcome)
+        if _STATUS_RANK[outcome.status] > _STATUS_RANK[result.status]:
+            result = replace(result, status=outcome.status, message=f"{message}; {outcome.message}")
+    return result
+
+
+def _waivers(
+    plan: Plan,
+    spec_id: str,
+    bound: Mapping[str, BoundArtifact],
+    digests: dict[str, str],
+    results: dict[str, GateResult],
+    today: Any,
+) -> list[WaiverOutcome]:
+    outcomes: list[WaiverOutcome] = []
+    for pw in plan.waivers:
+        w = pw.waiver
+        art_name = w.artifact or pw.gate.primary_artifact
+        assert art_name is not None  # planning guarantees it
+        art = bound.get(art_name)
+        actual: str | None = None
+        if art is not None and art.path is not None and art.path.exists():
+            key = str(art.path.resolve())
+            try:
+                if key not in digests:
+                    digests[key] = sha256_path(art.path)
+                actual = digests[key]
+            except EvidenceError:
+                actual = None
+        if w.expires < today:
+            state, msg = "expired", f"waiver expired on {w.expires.isoformat()}; re-approve it"
+        elif actual != w.sha256:
+            state = "stale"
+            got = actual or "unreadable"
+            msg = f"waiver is for sha256 {w.sha256[:12]}…, the artifact is now {got[:12]}…"
+        else:
+            state, msg = "live", f"waived by {w.approved_by} until {w.expires.isoformat()}"
+        r = results.get(w.gate)
+        applied = (
+            state == "live"
+            and r is not None
+            and r.status in (Status.FAIL, Status.ERROR, Status.SKIPPED, Status.WARN)
+        )
+        outcome = WaiverOutcome(
+            gate=w.gate,
+            spec=spec_id,
+            state=state,
+            applied=applied,
+            reason=w.reason,
+            approved_by=w.approved_by,
+            expires=w.expires,
+            sha256=w.sha256,
+            actual_sha256=actual,
+            file=pw.spec.doc.file,
+            line=pw.line,
+            message=msg,
+        )
+        outcomes.append(outcome)
+        if r is not None:
+            if applied:
+                results[w.gate] = replace(
+                    r,
+                    status=Status.WAIVED,
+                    message=f"{r.message} — waived: {w.reason} ({msg})",
+                    waiver=outcome,
+                )
+            else:
+                results[w.gate] = replace(r, waiver=outcome)
+    return outcomes
+
+
+def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict:
+    """Evaluate one or more planned specs into a single verdict.
+
+    Raises:
+        UsageError: when a used artifact is unbound or ``--skip`` names no gate.
+        KeyboardInterrupt: when interrupted (nothing is returned).
+    """
+    opts = opts or RunOptions()
+    clock = opts.clock or clock_from_env()
+    generated = clock.now()
+    all_ids = {g.id for p in plans for g in p.gates}
+    unknown_skips = sorted(opts.skip - all_ids)
+    if unknown_skips:
+        raise UsageError(f"--skip {unknown_skips[0]}: no such gate in the selected specs")
+    baseline = load_baseline(opts.baseline) if opts.baseline else None
+    binds = [bind_artifacts(p, opts) for p in plans]  # usage errors before any measurement
+    results: list[GateResult] = []
+    waivers: list[WaiverOutcome] = []
+    artifacts: dict[tuple[str, str], ArtifactInfo] = {}
+    specs: dict[str, SpecInfo] = {}
+    for plan, bound in zip(plans, binds, strict=True):
+        spec_id = plan.spec_id
+        cache: dict[tuple[str, str], tuple[bool, Any]] = {}
+        digests: dict[str, str] = {}
+        by_id: dict[str, GateResult] = {}
+        for pg in plan.gates:
+            opts.observer.gate_started(pg)
+            ctx = _Context(pg, bound, cache, digests, opts.options, opts.observer)
+            t0 = clock.perf()
+            r = _measure_gate(pg, spec_id, bound, ctx, opts, baseline)
+            r = replace(r, duration_s=round(clock.perf() - t0, 6))
+            by_id[pg.id] = r
+        waivers += _waivers(plan, spec_id, bound, digests, by_id, generated.date())
+        for r in by_id.values():
+            opts.observer.gate_finished(r)
+        results += by_id.values()
+        for member in plan.spec_set.members:
+            s = member.spec
+            specs.setdefault(
+                s.id,
+                SpecInfo(
+                    s.id,
+                    s.version,
+                    s.title,
+                    member.doc.file,
+                    member.digest,
+                    s.source.model_dump(mode="json", exclude_none=True) if s.source else None,
+                    root=member is plan.spec_set.root,
+                ),
+            )
+        for name, art in bound.items():
+            path = art.path
+            exists = art.present
+            size = path.stat().st_size if path is not None and path.is_file() else None
+            sha = digests.get(str(path.resolve())) if path is not None and exists else None
+            artifacts[(spec_id, name)] = ArtifactInfo(
+                name, art.ref.kind, art.display(), exists, size, sha
+            )
+    decision, reasons = decide(results, waivers)
+    return Verdict(
+        decision=decision,
+        reasons=reasons,
+        results=tuple(sorted(results, key=lambda r: (r.spec, r.gate_id))),
+        specs=tuple(sorted(specs.values(), key=lambda s: s.id)),
+        artifacts=tuple(v for _, v in sorted(artifacts.items())),
+        waivers=tuple(sorted(waivers, key=lambda w: (w.spec, w.gate, w.file, w.line))),
+        environment=dict(opts.environment) if opts.environment is not None else _environment(),
+        generated_at=generated,
+        tool_version=__version__,
+        options={k: v for k, v in sorted(opts.options.items()) if _jsonable(v)},
+    )
+
+
+def _jsonable(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))

@@ -1,0 +1,44 @@
+"""GitHub Actions workflow commands: an annotation per gate that is not a clean PASS.
+
+``::error`` for what makes the decision NO-GO, ``::warning`` for WARN-level outcomes,
+``::notice`` for waivers and the final decision. Each annotation points at the gate's line in
+its spec file, so the pull-request diff shows it next to the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(record: Mapping[str, Any]) -> str:
+    """Render the annotations, one per line, and a final decision notice."""
+    lines: list[str] = []
+    for g in record["gates"]:
+        status, effect = g["status"], g["effect"]
+        if status == "PASS":
+            continue
+        level = {"NO-GO": "error", "WARN": "warning"}.get(effect, "notice")
+        if status == "WAIVED":
+            level = "notice"
+        loc = g["location"]
+        props = (
+            f"file={_escape_prop(loc['file'])},line={loc['line']},"
+            f"title={_escape_prop(g['id'] + ' ' + status)}"
+        )
+        text = g["message"] + (f" — fix: {g['fix']}" if g.get("fix") else "")
+        lines.append(f"::{level} {props}::{_escape_data(text)}")
+    counts = ", ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
+    lines.append(
+        f"::notice title={_escape_prop('albor-gates ' + record['decision'])}::"
+        f"{_escape_data(record['decision'] + ' (' + counts + ')')}"
+    )
+    return "\n".join(lines) + "\n"

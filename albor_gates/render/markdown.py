@@ -1,0 +1,64 @@
+"""Markdown summary for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+Blocking problems first, then warnings, then a collapsed table of every gate. Cell text is
+escaped so a message cannot break the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_ICON = {"GO": "✅", "WARN": "⚠️", "NO-GO": "❌"}
+_STATUS_ICON = {
+    "PASS": "✅",
+    "WARN": "⚠️",
+    "WAIVED": "🛡️",
+    "SKIPPED": "⏭️",
+    "FAIL": "❌",
+    "ERROR": "💥",
+}
+
+
+def _cell(s: Any) -> str:
+    text = str(s).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def render(record: Mapping[str, Any]) -> str:
+    """Render the summary."""
+    d = record["decision"]
+    roots = ", ".join(f"`{s['id']}` {s['version']}" for s in record["specs"] if s.get("root"))
+    counts = " · ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
+    out = [f"## {_ICON[d]} albor-gates: **{d}**", "", f"{roots} — {counts}", ""]
+    blocking = [g for g in record["gates"] if g["effect"] == "NO-GO"]
+    warning = [g for g in record["gates"] if g["effect"] == "WARN"]
+    for title, group in (("Blocking", blocking), ("Warnings", warning)):
+        if not group:
+            continue
+        out += [f"### {title}", ""]
+        for g in group:
+            line = f"- {_STATUS_ICON[g['status']]} **{g['id']}** — {_cell(g['message'])}"
+            if g.get("fix"):
+                line += f" _Fix:_ {_cell(g['fix'])}"
+            out.append(line)
+        out.append("")
+    bad_waivers = [w for w in record.get("waivers", []) if w["state"] != "live"]
+    if bad_waivers:
+        out += ["### Waivers needing attention", ""]
+        out += [f"- `{w['gate']}`: {w['state']} — {_cell(w['message'])}" for w in bad_waivers]
+        out.append("")
+    out += [
+        "<details><summary>All gates</summary>",
+        "",
+        "| Status | Gate | Severity | Result |",
+        "|---|---|---|---|",
+    ]
+    for g in record["gates"]:
+        sev = g["severity"] + ("" if g["required"] else " (optional)")
+        out.append(
+            f"| {_STATUS_ICON[g['status']]} {g['status']} | `{g['id']}` | {sev} | "
+            f"{_cell(g['message'])} |"
+        )
+    out += ["", "</details>", ""]
+    return "\n".join(out)
