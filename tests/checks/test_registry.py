@@ -27,7 +27,7 @@ def test_registry_is_sorted_and_unique() -> None:
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.KIND)
 def test_kind_declares_itself(kind) -> None:
-    assert kind.KIND.count(".") == 1 and kind.KIND == kind.KIND.lower()
+    assert kind.KIND.count(".") == 1 and kind.KIND.lower() == kind.KIND
     assert isinstance(kind.VERSION, int) and kind.VERSION >= 1
     assert kind.TITLE and not kind.TITLE.endswith(".")
     doc = kind.__doc__ or ""
@@ -35,7 +35,7 @@ def test_kind_declares_itself(kind) -> None:
     assert "PASS" in doc and "FAIL" in doc, "docstring shows a PASS and a FAIL example"
     assert isinstance(kind.ROLES, tuple) and isinstance(kind.OPTIONAL_ROLES, tuple)
     assert not set(kind.ROLES) & set(kind.OPTIONAL_ROLES)
-    assert kind.NEEDS <= {"torch", "gpu", "network", "subprocess"}
+    assert {"torch", "gpu", "network", "subprocess"} >= kind.NEEDS
     assert kind.Params.model_config.get("extra") == "forbid"
     if kind.DEFAULT_EXPECT is not None:
         Band.model_validate(dict(kind.DEFAULT_EXPECT))
