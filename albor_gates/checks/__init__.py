@@ -13,6 +13,7 @@ from albor_gates.checks import (
     file_sha256,
     metric_all_true,
     metric_ratio,
+    metric_trajectory,
     metric_value,
 )
 from albor_gates.checks.base import CheckKind
@@ -23,6 +24,7 @@ _MODULES: tuple[CheckKind, ...] = (
     file_sha256,
     metric_all_true,
     metric_ratio,
+    metric_trajectory,
     metric_value,
 )
 

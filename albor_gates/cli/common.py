@@ -12,7 +12,7 @@ import click
 
 from albor_gates.errors import UsageError
 
-FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
+FORMATS = ("text", "json", "junit", "sarif", "github", "markdown", "html")
 
 
 def spec_path_dirs(extra: Sequence[Path]) -> list[Path]:

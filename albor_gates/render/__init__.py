@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from albor_gates.render import github, json_report, junit, markdown, sarif, text
+from albor_gates.render import github, html, json_report, junit, markdown, sarif, text
 
 
 class Format(str, Enum):
@@ -22,12 +22,14 @@ class Format(str, Enum):
     SARIF = "sarif"
     GITHUB = "github"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 Renderer = Callable[[Mapping[str, Any]], str]
 
 RENDERERS: dict[Format, Renderer] = {
     Format.GITHUB: github.render,
+    Format.HTML: html.render,
     Format.JSON: json_report.render,
     Format.JUNIT: junit.render,
     Format.MARKDOWN: markdown.render,
@@ -37,6 +39,7 @@ RENDERERS: dict[Format, Renderer] = {
 
 FILENAMES: dict[Format, str] = {
     Format.GITHUB: "gates-annotations.txt",
+    Format.HTML: "gates-report.html",
     Format.JSON: "gates-report.json",
     Format.JUNIT: "gates-junit.xml",
     Format.MARKDOWN: "gates-summary.md",

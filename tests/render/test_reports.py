@@ -3,7 +3,6 @@ determinism for every renderer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -13,36 +12,16 @@ import jsonschema
 import pytest
 
 from albor_gates.engine.catalog import report_schema
-from albor_gates.engine.clock import FrozenClock
-from albor_gates.engine.lint import plan_files
-from albor_gates.engine.record import to_record
-from albor_gates.engine.run import RunOptions, evaluate_plans
 from albor_gates.render import FILENAMES, RENDERERS, Format
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
-NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
-ENV = {"python": "3.11", "platform": "golden", "machine": "x86_64"}
-
-
-def scenario_record(monkeypatch: pytest.MonkeyPatch) -> dict:
-    monkeypatch.chdir(REPO)
-    spec = Path("tests/golden/scenario/spec.yaml")
-    plans = plan_files([spec])
-    opts = RunOptions(
-        baseline=Path("tests/golden/scenario/baseline-report.json"),
-        clock=FrozenClock(NOW),
-        environment=ENV,
-    )
-    return to_record(evaluate_plans(plans, opts))
 
 
 @pytest.mark.parametrize("fmt", list(Format))
-def test_golden(
-    fmt: Format, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> None:
-    text = RENDERERS[fmt](scenario_record(monkeypatch))
+def test_golden(fmt: Format, scenario, request: pytest.FixtureRequest) -> None:
+    text = RENDERERS[fmt](scenario())
     golden = GOLDEN / "scenario-out" / FILENAMES[fmt]
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(exist_ok=True)
@@ -52,8 +31,8 @@ def test_golden(
     )
 
 
-def test_scenario_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
-    rec = scenario_record(monkeypatch)
+def test_scenario_statuses(scenario) -> None:
+    rec = scenario()
     status = {g["id"]: g["status"] for g in rec["gates"]}
     assert status == {
         "BEST-VAL-LOSS": "FAIL",  # 4.62 vs baseline 4.5: regressed by 0.12 > 0.05
@@ -62,6 +41,7 @@ def test_scenario_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
         "MISSING-EVIDENCE": "ERROR",
         "QUALITY": "WAIVED",
         "QUALITY-ADVISORY": "FAIL",
+        "VAL-LOSS-NO-DIVERGENCE": "PASS",
     }
     assert rec["decision"] == "NO-GO"
     assert rec["reasons"] == [
@@ -74,13 +54,13 @@ def test_scenario_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
-def test_json_report_validates_against_its_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    rec = json.loads(RENDERERS[Format.JSON](scenario_record(monkeypatch)))
+def test_json_report_validates_against_its_schema(scenario) -> None:
+    rec = json.loads(RENDERERS[Format.JSON](scenario()))
     jsonschema.validate(rec, report_schema())
 
 
-def test_sarif_validates_against_the_official_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    log = json.loads(RENDERERS[Format.SARIF](scenario_record(monkeypatch)))
+def test_sarif_validates_against_the_official_schema(scenario) -> None:
+    log = json.loads(RENDERERS[Format.SARIF](scenario()))
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(schema).validate(log)
     levels = {r["ruleId"]: (r["kind"], r["level"]) for r in log["runs"][0]["results"]}
@@ -91,11 +71,11 @@ def test_sarif_validates_against_the_official_schema(monkeypatch: pytest.MonkeyP
     assert waived["suppressions"][0]["status"] == "accepted"
 
 
-def test_junit_parses_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = ET.fromstring(RENDERERS[Format.JUNIT](scenario_record(monkeypatch)))
+def test_junit_parses_and_counts(scenario) -> None:
+    root = ET.fromstring(RENDERERS[Format.JUNIT](scenario()))
     assert root.tag == "testsuites"
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
-        "6",
+        "7",
         "1",
         "1",
         "1",
@@ -104,16 +84,16 @@ def test_junit_parses_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert names[0].startswith("BENCH-TPS: ")
 
 
-def test_github_annotations_escape_and_locate(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = RENDERERS[Format.GITHUB](scenario_record(monkeypatch))
+def test_github_annotations_escape_and_locate(scenario) -> None:
+    text = RENDERERS[Format.GITHUB](scenario())
     first = [line for line in text.splitlines() if "MISSING-EVIDENCE" in line][0]
     assert first.startswith("::error file=tests/golden/scenario/spec.yaml,line=42,")
     assert text.splitlines()[-1].startswith("::notice title=albor-gates NO-GO::NO-GO (")
 
 
-def test_two_runs_are_byte_identical(monkeypatch: pytest.MonkeyPatch) -> None:
-    a = scenario_record(monkeypatch)
-    b = scenario_record(monkeypatch)
+def test_two_runs_are_byte_identical(scenario) -> None:
+    a = scenario()
+    b = scenario()
     for fmt in Format:
         assert RENDERERS[fmt](a) == RENDERERS[fmt](b)
 
