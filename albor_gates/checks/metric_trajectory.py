@@ -167,7 +167,8 @@ def summarise(ys: list[float], measure: str) -> float:
     if measure == "after_first_nonfinite":
         first = next((i for i, y in enumerate(ys) if not math.isfinite(y)), None)
         return 0.0 if first is None else float(len(ys) - first - 1)
-    steps = [b - a for a, b in zip(ys, ys[1:], strict=False) if math.isfinite(a) and math.isfinite(b)]
+    pairs = zip(ys, ys[1:], strict=False)
+    steps = [b - a for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
     if measure == "increases":
         return float(sum(1 for s in steps if s > 0))
     if measure == "max_increase":
