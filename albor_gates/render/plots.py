@@ -19,7 +19,7 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = min((m * mag for m in (1, 2, 5, 10) if m * mag >= raw), default=raw)
     start = math.ceil(lo / step) * step
-    out = []
+    out: list[float] = []
     v = start
     while v <= hi + step * 1e-9 and len(out) < 12:
         out.append(round(v, 12))
