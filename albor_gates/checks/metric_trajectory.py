@@ -133,7 +133,11 @@ def _series(ctx: Context, params: Params) -> tuple[list[float], list[float], str
             y = extract(rec, fpath)
         except FieldMissing:
             continue  # logs interleave record types (train / eval); keep those with the field
-        x = float(i) if xpath is None else _number(str(path), i, _extract(rec, xpath), str(params.x))
+        x = (
+            float(i)
+            if xpath is None
+            else _number(str(path), i, _extract(rec, xpath), str(params.x))
+        )
         points.append((x, _number(str(path), i, y, params.field)))
     if not points:
         raise EvidenceError(f"{path}: no record has {params.field!r}")
