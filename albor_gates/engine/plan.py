@@ -9,7 +9,7 @@ no gate. ``gates lint`` is exactly ``load → resolve → plan``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class PlannedGate:
     bindings: Mapping[str, str]
     expect: Band | None
     warn: Band | None
+    overrides: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def id(self) -> str:
@@ -127,6 +128,59 @@ def _merge_artifacts(spec_set: SpecSet, problems: list[Problem]) -> dict[str, Pl
     return merged
 
 
+def _apply_overrides(
+    spec_set: SpecSet, origins: list[GateOrigin], problems: list[Problem]
+) -> tuple[list[GateOrigin], dict[str, list[dict[str, Any]]]]:
+    """Apply every member's ``overrides`` to inherited gates (bases first, root last)."""
+    by_id = {o.gate.id: i for i, o in enumerate(origins)}
+    applied: dict[str, list[dict[str, Any]]] = {}
+    out = list(origins)
+    for member in spec_set.members:
+        for k, ov in enumerate(member.spec.overrides):
+            line, col = member.position(("overrides", k, "gate"))
+            crumb = breadcrumb(member.spec.id, None, ("overrides", "gate"))
+            i = by_id.get(ov.gate)
+            if i is None:
+                hint = suggest(ov.gate, by_id) or "an override names a gate this spec inherits"
+                problems.append(
+                    Problem(member.doc.file, line, col, crumb, f"no gate {ov.gate!r}", hint)
+                )
+                continue
+            if out[i].spec is member:
+                problems.append(
+                    Problem(
+                        member.doc.file,
+                        line,
+                        col,
+                        crumb,
+                        f"gate {ov.gate!r} is declared in this spec: edit it instead of overriding",
+                    )
+                )
+                continue
+            gate = out[i].gate
+            update: dict[str, Any] = {}
+            changed: list[str] = []
+            for key in ("severity", "required", "expect", "warn"):
+                value = getattr(ov, key)
+                if value is not None and value != getattr(gate, key):
+                    update[key] = value
+                    changed.append(key)
+            if ov.params is not None:
+                update["params"] = {**gate.params, **ov.params}
+                changed.append("params")
+            out[i] = GateOrigin(gate.model_copy(update=update), out[i].spec, out[i].index)
+            applied.setdefault(ov.gate, []).append(
+                {
+                    "spec": member.spec.id,
+                    "file": member.doc.file,
+                    "line": line,
+                    "reason": ov.reason,
+                    "changed": changed,
+                }
+            )
+    return out, applied
+
+
 def _plan_gate(
     origin: GateOrigin, artifacts: Mapping[str, PlannedArtifact], problems: list[Problem]
 ) -> PlannedGate | None:
@@ -204,6 +258,7 @@ def build_plan(spec_set: SpecSet) -> Plan:
     artifacts = _merge_artifacts(spec_set, problems)
     seen: dict[str, GateOrigin] = {}
     planned: list[PlannedGate] = []
+    origins: list[GateOrigin] = []
     for origin in spec_set.gates():
         prev = seen.get(origin.gate.id)
         if prev is not None:
@@ -216,9 +271,12 @@ def build_plan(spec_set: SpecSet) -> Plan:
             )
             continue
         seen[origin.gate.id] = origin
+        origins.append(origin)
+    origins, overrides = _apply_overrides(spec_set, origins, problems)
+    for origin in origins:
         pg = _plan_gate(origin, artifacts, problems)
         if pg is not None:
-            planned.append(pg)
+            planned.append(replace(pg, overrides=tuple(overrides.get(pg.id, ()))))
     by_id = {g.id: g for g in planned}
     waivers: list[PlannedWaiver] = []
     for member in spec_set.members:

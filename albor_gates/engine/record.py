@@ -70,6 +70,7 @@ def _gate(r: GateResult) -> dict[str, Any]:
         "duration_s": r.duration_s,
         "internal_error": r.internal_error,
         "tags": list(r.tags),
+        "overrides": _safe(list(r.overrides)),
     }
 
 

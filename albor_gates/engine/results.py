@@ -108,6 +108,7 @@ class GateResult:
     duration_s: float = 0.0
     internal_error: bool = False
     tags: tuple[str, ...] = ()
+    overrides: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

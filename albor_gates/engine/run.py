@@ -237,6 +237,7 @@ def _base_result(pg: PlannedGate, spec_id: str) -> GateResult:
         file=pg.origin.file,
         line=pg.origin.line,
         tags=tuple(g.tags),
+        overrides=pg.overrides,
     )
 
 

@@ -56,9 +56,13 @@ def render(record: Mapping[str, Any]) -> str:
     ]
     for g in record["gates"]:
         sev = g["severity"] + ("" if g["required"] else " (optional)")
+        over = "".join(
+            f" _({', '.join(o['changed'])} overridden by {o['spec']}: {_cell(o['reason'])})_"
+            for o in g.get("overrides", [])
+        )
         out.append(
             f"| {_STATUS_ICON[g['status']]} {g['status']} | `{g['id']}` | {sev} | "
-            f"{_cell(g['message'])} |"
+            f"{_cell(g['message'])}{over} |"
         )
     out += ["", "</details>", ""]
     return "\n".join(out)

@@ -45,6 +45,11 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
         lines.append(f"{_paint(status, color)}{pad} {g['id']:<{id_w}} {sev:<8} {msg}")
         if status in ("FAIL", "ERROR", "WARN") and g.get("fix"):
             lines.append(f"{'':8} {'':<{id_w}} {'':8} fix: {g['fix']}")
+        for o in g.get("overrides", []):
+            changed = ", ".join(o["changed"])
+            lines.append(
+                f"{'':8} {'':<{id_w}} {'':8} {changed} overridden by {o['spec']}: {o['reason']}"
+            )
     counts = record["counts"]
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     lines.append("")

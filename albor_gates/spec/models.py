@@ -267,6 +267,22 @@ class Waiver(_Model):
     expires: dt.date
 
 
+class Override(_Model):
+    """A child spec's change to an inherited gate, with the reason recorded in every report.
+
+    Only severity, required, the bands and params can change; the gate keeps its id, check
+    and artifacts. Loosening a reusable invariant is visible, never silent.
+    """
+
+    gate: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    severity: Severity | None = None
+    required: bool | None = None
+    expect: Band | None = None
+    warn: Band | None = None
+    params: dict[str, Any] | None = Field(None, description="Merged over the inherited params.")
+
+
 class Spec(_Model):
     """A spec file: identity, source, inherited bundles, artifacts, gates and waivers."""
 
@@ -282,6 +298,7 @@ class Spec(_Model):
     artifacts: dict[str, ArtifactRef] = Field(default_factory=dict)
     gates: list[Gate] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
     notes: list[str] = Field(
         default_factory=list, description="Decisions and their reasons (e.g. NOT FOUND items)."
     )

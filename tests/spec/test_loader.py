@@ -270,3 +270,47 @@ waivers:
 def test_not_a_mapping(write) -> None:
     p = write("s.yaml", "- just a list\n")
     assert problems(p) == [f"{p}:1:1: a spec must be a mapping with id, version, title, gates"]
+
+
+def test_overrides_change_inherited_gates_with_a_reason(write, tmp_path) -> None:
+    write(
+        "lib/base.yaml",
+        """
+        id: base
+        version: 1.0.0
+        title: Base bundle
+        kind: bundle
+        artifacts:
+          m: {kind: json}
+        gates:
+          - {id: B1, title: T., check: metric.value, artifact: m, params: {field: a}, expect: {ge: 20}}
+        """,
+    )
+    child = write(
+        "child.yaml",
+        """
+        id: child
+        version: 1.0.0
+        title: Child
+        extends: [base]
+        artifacts:
+          m: {kind: json, path: m.json}
+        overrides:
+          - {gate: B1, severity: advisory, reason: "trained under the documented bypass"}
+          - {gate: NOPE, severity: advisory, reason: "x"}
+        """,
+    )
+    with pytest.raises(SpecError) as e:
+        plan_spec(child, spec_path=[tmp_path / "lib"])
+    assert [str(p) for p in e.value.problems] == [
+        f"{child}:9:12: spec child → overrides → gate: no gate 'NOPE' "
+        "(an override names a gate this spec inherits)"
+    ]
+    child.write_text(
+        child.read_text().replace('  - {gate: NOPE, severity: advisory, reason: "x"}\n', "")
+    )
+    plan = plan_spec(child, spec_path=[tmp_path / "lib"])
+    (g,) = plan.gates
+    assert g.origin.gate.severity == "advisory"
+    assert g.overrides[0]["reason"] == "trained under the documented bypass"
+    assert g.overrides[0]["changed"] == ["severity"]
