@@ -14,6 +14,7 @@ Semantics (the seed's decision rules, GATES.md §1.2):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +96,8 @@ def _describe_op(op: str, bound: Any) -> str:
         return "none of " + ", ".join(format_value(b) for b in bound)
     if op == "is_true":
         return "true" if bound else "false"
+    if op == "matches":
+        return f"matching /{bound}/"
     a: Approx = bound
     tol = f"±{format_value(a.abs)}" if a.abs else f"±{format_value(a.rel * 100)}%"
     return f"≈ {format_value(a.value)} ({tol})"
@@ -114,6 +117,10 @@ def _check_op(op: str, bound: Any, value: Any, r: Callable[[float], float]) -> b
     if op in ("in", "not_in"):
         found = any(_scalar_eq(value, b) for b in bound)
         return found if op == "in" else not found
+    if op == "matches":
+        if not isinstance(value, str):
+            raise EvidenceError(f"value {value!r} is not a string; matches needs text")
+        return re.fullmatch(bound, value) is not None
     v = r(as_number(value, op))
     if op == "le":
         return v <= r(bound)

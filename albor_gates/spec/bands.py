@@ -131,7 +131,7 @@ def numeric_interval(band: Band) -> Interval | None:
                 return None
             pts = frozenset(r(n) for n in nums if n is not None)
             iv = iv.intersect(Interval(points=pts) if name == "in" else Interval(excluded=pts))
-        else:  # is_true
+        else:  # is_true, matches
             return None
     return iv
 

@@ -111,7 +111,20 @@ class Approx(_Model):
         return self
 
 
-OPERATORS = ("le", "lt", "ge", "gt", "eq", "ne", "between", "in", "not_in", "is_true", "approx")
+OPERATORS = (
+    "le",
+    "lt",
+    "ge",
+    "gt",
+    "eq",
+    "ne",
+    "between",
+    "in",
+    "not_in",
+    "is_true",
+    "approx",
+    "matches",
+)
 
 
 class Band(_Model):
@@ -135,6 +148,7 @@ class Band(_Model):
     not_in: list[Scalar] | None = None
     is_true: StrictBool | None = None
     approx: Approx | None = None
+    matches: str | None = Field(None, description="Regular expression the whole string matches.")
     precision: Literal["float64", "float32"] = "float64"
 
     @model_validator(mode="after")
@@ -148,6 +162,11 @@ class Band(_Model):
             v = getattr(self, name)
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"{name} must be a finite number, got {v}")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as e:
+                raise ValueError(f"matches: invalid regular expression: {e}") from e
         if self.between is not None:
             lo, hi = self.between
             if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -87,3 +87,14 @@ def test_nonfinite_always_fails_and_finite_never_errors(x: float) -> None:
 def test_display_never_misstates_the_comparison(x: float, bound: float) -> None:
     shown = float(format_measured(x, [bound]))
     assert (shown > bound) == (x > bound) and (shown == bound) == (x == bound)
+
+
+def test_matches_operator() -> None:
+    sha = "0" * 64
+    assert judge(sha, "optimizer_state_sha", "", b(matches="[0-9a-f]{64}"), None)[0] is Status.PASS
+    assert judge("abc", "v", "", b(matches="[0-9a-f]{64}"), None) == (
+        Status.FAIL,
+        "v abc, must be matching /[0-9a-f]{64}/",
+    )
+    with pytest.raises(EvidenceError, match="matches needs text"):
+        judge(3, "v", "", b(matches="x"), None)
