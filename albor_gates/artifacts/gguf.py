@@ -621,17 +621,70 @@ def _parse(path: Path, buf: bytes | mmap.mmap, size: int) -> GGUFFile:
 _CHUNK_ELEMENTS = 1 << 18
 
 
-def _check_unchanged(gguf: GGUFFile) -> None:
+# Tensors up to this size are read with one pread; larger ones are mapped.
+_SMALL_TENSOR = 1 << 20
+
+
+def _open_checked(gguf: GGUFFile) -> int:
+    """Open the file for tensor reads and check it still has the size its header was read at."""
     try:
-        size = os.stat(gguf.path).st_size
+        fd = os.open(gguf.path, os.O_RDONLY)
+        size = os.fstat(fd).st_size
     except OSError as e:
         raise ArtifactError(f"{gguf.path}: cannot read the GGUF file: {e.strerror or e}") from e
     if size != gguf.file_size:
+        os.close(fd)
         # Mapping a file that shrank would fault (SIGBUS) on the missing pages.
         raise ArtifactError(
             f"{gguf.path}: the file changed size since its header was read "
             f"({gguf.file_size} -> {size} bytes); read it again"
         )
+    return fd
+
+
+def _check_type(gguf: GGUFFile, info: GGUFTensorInfo) -> None:
+    if info.ggml_type not in DEQUANT_TYPES:
+        raise ArtifactError(
+            f"{gguf.path}: tensor {_show(info.name)} is {info.ggml_type}, which albor-gates "
+            f"cannot dequantise (supported: {', '.join(sorted(DEQUANT_TYPES))}); re-export "
+            "the model as f16, q8_0 or q4_k"
+        )
+
+
+def _dequantize_from(fd: int, gguf: GGUFFile, info: GGUFTensorInfo) -> npt.NDArray[np.float32]:
+    import numpy as np
+
+    out = np.empty(info.n_elements, dtype=np.float32)
+    if info.nbytes <= _SMALL_TENSOR:
+        try:
+            buf = os.pread(fd, info.nbytes, info.data_offset)
+        except OSError as e:
+            raise ArtifactError(f"{gguf.path}: cannot read tensor {_show(info.name)}: {e}") from e
+        if len(buf) != info.nbytes:
+            raise ArtifactError(
+                f"{gguf.path}: tensor {_show(info.name)} ends past the end of the file; the file "
+                "changed since its header was read"
+            )
+        _decode_into(np.frombuffer(buf, dtype=np.uint8), info.ggml_type, out)
+    else:
+        # Map just this tensor's pages; closing the map afterwards drops them from the RSS
+        # before the next tensor is mapped.
+        if os.fstat(fd).st_size < info.data_offset + info.nbytes:
+            raise ArtifactError(
+                f"{gguf.path}: tensor {_show(info.name)} ends past the end of the file; the file "
+                "changed since its header was read"
+            )
+        start = info.data_offset - info.data_offset % mmap.ALLOCATIONGRANULARITY
+        mm = mmap.mmap(
+            fd, info.data_offset + info.nbytes - start, offset=start, access=mmap.ACCESS_READ
+        )
+        raw = np.frombuffer(mm, dtype=np.uint8, count=info.nbytes, offset=info.data_offset - start)
+        try:
+            _decode_into(raw, info.ggml_type, out)
+        finally:
+            del raw
+        mm.close()
+    return out.reshape(info.shape)
 
 
 def _decode_into(raw: npt.NDArray[np.uint8], ggml_type: str, out: npt.NDArray[np.float32]) -> None:
@@ -680,25 +733,13 @@ def dequantize_tensor(gguf: GGUFFile, tensor: str | GGUFTensorInfo) -> npt.NDArr
         ArtifactError: when the tensor is missing, its type is not in :data:`DEQUANT_TYPES`,
             or the file changed since it was read.
     """
-    import numpy as np
-
     info = gguf.tensor(tensor) if isinstance(tensor, str) else tensor
-    if info.ggml_type not in DEQUANT_TYPES:
-        raise ArtifactError(
-            f"{gguf.path}: tensor {_show(info.name)} is {info.ggml_type}, which albor-gates "
-            f"cannot dequantise (supported: {', '.join(sorted(DEQUANT_TYPES))}); re-export "
-            "the model as f16, q8_0 or q4_k"
-        )
-    _check_unchanged(gguf)
-    out = np.empty(info.n_elements, dtype=np.float32)
-    raw = np.memmap(
-        gguf.path, dtype=np.uint8, mode="r", offset=info.data_offset, shape=(info.nbytes,)
-    )
-    _decode_into(raw, info.ggml_type, out)
-    # Dropping the last reference unmaps the tensor's pages, so they leave this process's RSS
-    # before the next tensor is mapped.
-    del raw
-    return out.reshape(info.shape)
+    _check_type(gguf, info)
+    fd = _open_checked(gguf)
+    try:
+        return _dequantize_from(fd, gguf, info)
+    finally:
+        os.close(fd)
 
 
 def iter_dequantized(
@@ -707,7 +748,8 @@ def iter_dequantized(
     """Yield ``(info, fp32 array)`` one tensor at a time, in file order or in ``names`` order.
 
     Each array is fresh and independent of the file; dropping it before asking for the next
-    keeps peak memory at the largest tensor plus overhead.
+    keeps peak memory at the largest tensor plus overhead. Every tensor's type is checked
+    before the first one is decoded.
 
     Args:
         gguf: evidence from :func:`read_gguf`.
@@ -718,4 +760,10 @@ def iter_dequantized(
     """
     infos = gguf.tensors if names is None else tuple(gguf.tensor(n) for n in names)
     for info in infos:
-        yield info, dequantize_tensor(gguf, info)
+        _check_type(gguf, info)
+    fd = _open_checked(gguf)
+    try:
+        for info in infos:
+            yield info, _dequantize_from(fd, gguf, info)
+    finally:
+        os.close(fd)
