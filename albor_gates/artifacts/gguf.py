@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NoReturn, Union
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from albor_gates.errors import ArtifactError
 
@@ -74,7 +74,7 @@ INT64_MAX = (1 << 63) - 1
 # a file may legitimately be.
 MAX_TENSORS = 1 << 20
 MAX_KV = 1 << 20
-MAX_ARRAY_LEN = 1 << 24
+MAX_ARRAY_LEN = 1 << 22
 MAX_STRING_BYTES = 1 << 24
 
 # The smallest encodings, used to bound counts by the bytes left before reading them: a tensor
@@ -105,6 +105,7 @@ _VALUE_TYPES: dict[int, tuple[str, str, int]] = {
     12: ("float64", "d", 8),
 }
 _BOOL = 7
+_FLOAT32 = 6
 
 # ggml tensor types (ggml.h ``enum ggml_type``, gguf.constants.GGML_QUANT_SIZES):
 # id -> (name, elements per block, bytes per block). Ids 4 and 5 (Q4_2, Q4_3) and 31-33, 36-38
@@ -270,6 +271,23 @@ class GGUFFile:
         """Total element count over all tensors."""
         return sum(t.n_elements for t in self.tensors)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # MappingProxyType does not pickle; rebuild from plain dicts (multiprocessing, caches).
+        return (
+            _rebuild,
+            (
+                self.path,
+                self.file_size,
+                self.version,
+                self.alignment,
+                self.header_bytes,
+                self.data_offset,
+                dict(self.metadata),
+                dict(self.value_types),
+                self.tensors,
+            ),
+        )
+
     def tensor(self, name: str) -> GGUFTensorInfo:
         """Return the tensor info called ``name``.
 
@@ -284,10 +302,50 @@ class GGUFFile:
             ) from None
 
 
+def _rebuild(
+    path: Path,
+    file_size: int,
+    version: int,
+    alignment: int,
+    header_bytes: int,
+    data_offset: int,
+    metadata: dict[str, GGUFValue],
+    value_types: dict[str, str],
+    tensors: tuple[GGUFTensorInfo, ...],
+) -> GGUFFile:
+    return GGUFFile(
+        path=path,
+        file_size=file_size,
+        version=version,
+        alignment=alignment,
+        header_bytes=header_bytes,
+        data_offset=data_offset,
+        metadata=MappingProxyType(metadata),
+        value_types=MappingProxyType(value_types),
+        tensors=tensors,
+        by_name=MappingProxyType({t.name: t for t in tensors}),
+    )
+
+
 def _show(text: str, limit: int = 80) -> str:
     """Quote file-sourced text for a one-line message (repr escapes newlines), cut to ``limit``."""
     shown = repr(text)
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+def _shortest_f32(v: float) -> float:
+    """Return the shortest decimal with the same float32 value: 1e-06, not 9.999999974752427e-07.
+
+    A float32 hyper-parameter (``attention.layer_norm_rms_epsilon``) then compares equal to
+    the config.json value it was written from.
+    """
+    if v != v or v in (float("inf"), float("-inf")):
+        return v
+    for digits in range(1, 10):
+        short = float(f"{v:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", short))[0] == v:
+            return short
+    return v
 
 
 class _Cursor:
@@ -352,7 +410,11 @@ class _Cursor:
             return self.array(what)
         name, code, size = _VALUE_TYPES[vtype]
         v = self.unpack(what, code, size)
-        return (bool(v) if vtype == _BOOL else v), name
+        if vtype == _BOOL:
+            return bool(v), name
+        if vtype == _FLOAT32:
+            return _shortest_f32(float(v)), name
+        return v, name
 
     def array(self, what: str) -> tuple[tuple[GGUFScalar, ...], str]:
         type_at = self.pos
@@ -600,17 +662,16 @@ def _parse(path: Path, buf: bytes | mmap.mmap, size: int) -> GGUFFile:
                 f"{_show(prev.name)} (offsets {prev.offset}..{prev.offset + prev.nbytes})",
             )
 
-    return GGUFFile(
-        path=path,
-        file_size=size,
-        version=version,
-        alignment=alignment,
-        header_bytes=header_bytes,
-        data_offset=data_offset,
-        metadata=MappingProxyType(metadata),
-        value_types=MappingProxyType(value_types),
-        tensors=tuple(tensors),
-        by_name=MappingProxyType({t.name: t for t in tensors}),
+    return _rebuild(
+        path,
+        size,
+        version,
+        alignment,
+        header_bytes,
+        data_offset,
+        metadata,
+        value_types,
+        tuple(tensors),
     )
 
 

@@ -174,7 +174,7 @@ def test_lying_array_length(tmp_path: Path) -> None:
     left = len(data) - count_at - 8
     assert _error(tmp_path, data) == (
         f"kv['tokenizer.ggml.tokens'].count at byte {count_at}: array of {1 << 40} string "
-        f"elements needs at least {8 << 40} bytes but {left} remain (cap 16777216 elements); {FIX}"
+        f"elements needs at least {8 << 40} bytes but {left} remain (cap 4194304 elements); {FIX}"
     )
 
 
@@ -191,7 +191,7 @@ def test_array_string_element_length_lies(tmp_path: Path) -> None:
 
 def test_lying_length_allocates_nothing_big(tmp_path: Path) -> None:
     built = small_valid()
-    data = _patch(built.data, built.at["kv[2].value"] + 4, "Q", (1 << 24) - 1)
+    data = _patch(built.data, built.at["kv[2].value"] + 4, "Q", (1 << 22) - 1)
     path = tmp_path / "lie.gguf"
     path.write_bytes(data)
     tracemalloc.start()
@@ -403,3 +403,14 @@ def test_fuzz_lying_u64_fields(at: int, value: int) -> None:
     b = bytearray(_VALID)
     struct.pack_into("<Q", b, at, value)
     _read_all(bytes(b))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(1e-6, 1e-6), (1e-5, 1e-5), (0.1, 0.1), (1e6, 1e6), (3.0, 3.0)]
+)
+def test_float32_scalars_read_as_their_shortest_decimal(
+    tmp_path: Path, value: float, expected: float
+) -> None:
+    path = tmp_path / "f.gguf"
+    path.write_bytes(build([("x.eps", FLOAT32, value)], []).data)
+    assert read_gguf(path).metadata["x.eps"] == expected

@@ -249,3 +249,17 @@ def test_header_reader_imports_no_numpy_gguf_or_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_evidence_pickles(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "s.gguf"
+    path.write_bytes(small_valid().data)
+    g = read_gguf(path)
+    back = pickle.loads(pickle.dumps(g))
+    assert back == g
+    assert back.tensor("output_norm.weight") == g.tensor("output_norm.weight")
+    np.testing.assert_array_equal(
+        dequantize_tensor(back, "output_norm.weight"), [100, 101, 102, 103]
+    )

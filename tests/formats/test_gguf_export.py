@@ -267,3 +267,16 @@ def test_rope_scaling_round_trips_into_config(
     assert out["rope_scaling"] == expected
     theta = rope.get("rope_parameters", {}).get("rope_theta", 1e6)
     assert out["rope_theta"] == pytest.approx(theta)
+
+
+def test_formats_modules_import_without_numpy_torch_gguf_tokenizers() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, albor_gates.formats.gguf_export, albor_gates.formats.gguf_map; "
+        "print(sorted(k for k in ('numpy', 'gguf', 'torch', 'tokenizers', 'safetensors') "
+        "if k in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
