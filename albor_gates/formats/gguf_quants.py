@@ -1,0 +1,201 @@
+"""Quantisation to ggml block formats: gguf-py's quantisers plus a numpy Q4_K one.
+
+gguf-py (0.19) quantises BF16, Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 (bit-exact with ggml's
+reference C for Q8_0) but none of the K-quants; :func:`quantize_q4_k` fills that gap with a
+vectorised translation of ggml's ``quantize_row_q4_K_ref`` (``ggml-quants.c``): per 32-element
+sub-block a weighted min/scale search (``make_qkx2_quants``: weights ``sqrt(mean x²) + |x|``,
+21 candidate scales from ``(15 + (-1 + 0.1·i)) / (max - min)``, least-squares refit of scale
+and min per candidate, keep the best), then 6-bit scales and mins relative to the block's fp16
+``d`` / ``dmin``, then 4-bit codes recomputed against the rounded scales. It runs in float32 like
+the C code; sums are pairwise in numpy rather than sequential, so a code can differ from ggml's
+in the last rounding on rare ties — the block layout and the error bound are the same, and
+gguf-py / llama.cpp decode the result as ordinary Q4_K.
+
+Q4_K block (144 bytes per 256 weights): ``d`` fp16, ``dmin`` fp16, ``scales[12]`` (eight 6-bit
+scales and eight 6-bit mins packed), ``qs[128]`` (nibbles: byte ``l`` of 32-byte group ``g``
+holds weight ``64g + l`` in its low and ``64g + 32 + l`` in its high half).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from albor_gates.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+QK_K = 256
+Q4_K_BLOCK_BYTES = 144
+
+# Blocks quantised per numpy pass: ~8 MiB of float32 temporaries per (N, 32) array.
+_BLOCKS_PER_PASS = 8192
+
+#: ggml types this module (with gguf-py) can produce.
+QUANTIZABLE = frozenset({"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K"})
+
+
+def quantize(data: npt.NDArray[np.float32], ggml_type: str) -> npt.NDArray[np.generic]:
+    """Quantise a row-major fp32 array to ``ggml_type``.
+
+    Args:
+        data: the tensor in row-major (torch) order; its last dimension is ggml's row.
+        ggml_type: one of :data:`QUANTIZABLE`.
+
+    Returns:
+        float32 / float16 arrays for F32 / F16; for every other type a uint8 array whose last
+        dimension holds the row's blocks (gguf-py's byte-shape convention, which
+        ``GGUFWriter.add_tensor(..., raw_dtype=...)`` expects).
+
+    Raises:
+        UsageError: for a type outside :data:`QUANTIZABLE` or a row length that is not a
+            multiple of the type's block size.
+    """
+    import gguf
+    import numpy as np
+
+    if ggml_type not in QUANTIZABLE:
+        raise UsageError(
+            f"cannot quantise to {ggml_type}; supported: {', '.join(sorted(QUANTIZABLE))}"
+        )
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    if ggml_type == "Q4_K":
+        return quantize_q4_k(data)
+    qtype = gguf.GGMLQuantizationType[ggml_type]
+    block = gguf.GGML_QUANT_SIZES[qtype][0]
+    if data.shape[-1] % block:
+        raise UsageError(
+            f"cannot quantise a row of {data.shape[-1]} values to {ggml_type}: the row length "
+            f"must be a multiple of {block}"
+        )
+    return gguf.quants.quantize(data, qtype)
+
+
+def _make_qkx2(
+    x: npt.NDArray[np.float32], w: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Vectorised ``make_qkx2_quants(32, 15, x, w, L, &the_min, Laux, -1, 0.1, 20, false)``.
+
+    Args:
+        x: (N, 32) sub-blocks.
+        w: (N, 32) importance weights.
+
+    Returns:
+        (scale (N,), the_min (N,) — the positive offset, codes L (N, 32) as float32).
+    """
+    import numpy as np
+
+    nmax = np.float32(15)
+    f32 = np.float32
+    mn = np.minimum(x.min(axis=1), f32(0))
+    mx = x.max(axis=1)
+    flat = mx == mn
+    sum_w = w.sum(axis=1)
+    sum_x = (w * x).sum(axis=1)
+    span = np.where(flat, f32(1), mx - mn)
+    iscale = nmax / span
+    codes = np.clip(np.rint(iscale[:, None] * (x - mn[:, None])), 0, nmax)
+    scale = f32(1) / iscale
+    diff = scale[:, None] * codes + mn[:, None] - x
+    best = (w * diff * diff).sum(axis=1)
+    for step in range(21):
+        # ggml updates `min` in place when a candidate wins, and the next candidate's codes use it.
+        span = mx - mn
+        iscale = (f32(-1) + f32(0.1) * f32(step) + nmax) / np.where(span == 0, f32(1), span)
+        aux = np.clip(np.rint(iscale[:, None] * (x - mn[:, None])), 0, nmax)
+        wl = w * aux
+        sum_l = wl.sum(axis=1)
+        sum_l2 = (wl * aux).sum(axis=1)
+        sum_xl = (wl * x).sum(axis=1)
+        det = sum_w * sum_l2 - sum_l * sum_l
+        ok = det > 0
+        det = np.where(ok, det, f32(1))
+        this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
+        this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
+        positive = this_min > 0
+        this_min = np.where(positive, f32(0), this_min)
+        this_scale = np.where(
+            positive, sum_xl / np.where(sum_l2 > 0, sum_l2, f32(1)), this_scale
+        ).astype(f32)
+        diff = this_scale[:, None] * aux + this_min[:, None] - x
+        cur = (w * diff * diff).sum(axis=1)
+        better = ok & (cur < best)
+        codes = np.where(better[:, None], aux, codes)
+        best = np.where(better, cur, best)
+        scale = np.where(better, this_scale, scale)
+        mn = np.where(better, this_min, mn)
+    scale_out: npt.NDArray[np.float32] = np.where(flat, f32(0), scale).astype(np.float32)
+    codes_out: npt.NDArray[np.float32] = np.where(flat[:, None], f32(0), codes).astype(np.float32)
+    return scale_out, (-mn).astype(np.float32), codes_out
+
+
+def _q4_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    """Quantise (B, 256) float32 blocks to (B, 144) Q4_K bytes (``quantize_row_q4_K_ref``)."""
+    import numpy as np
+
+    f32 = np.float32
+    nb = x.shape[0]
+    sub = x.reshape(nb * 8, 32)
+    av_x = np.sqrt((sub * sub).sum(axis=1) / f32(32))
+    weights = av_x[:, None] + np.abs(sub)
+    scales, mins, codes = _make_qkx2(sub, weights)
+    scales = scales.reshape(nb, 8)
+    mins = mins.reshape(nb, 8)
+    max_scale = np.maximum(scales.max(axis=1), f32(0))
+    max_min = np.maximum(mins.max(axis=1), f32(0))
+    inv_scale = np.where(max_scale > 0, f32(63) / np.where(max_scale > 0, max_scale, 1), f32(0))
+    inv_min = np.where(max_min > 0, f32(63) / np.where(max_min > 0, max_min, 1), f32(0))
+    ls = np.clip(np.rint(inv_scale[:, None] * scales), 0, 63).astype(np.uint8)
+    lm = np.clip(np.rint(inv_min[:, None] * mins), 0, 63).astype(np.uint8)
+    d16 = (max_scale / f32(63)).astype(np.float16)
+    dmin16 = (max_min / f32(63)).astype(np.float16)
+
+    # Recompute the codes against the scales as they will be decoded (fp16 d × 6-bit sc).
+    d = d16.astype(f32)[:, None] * ls.astype(f32)
+    dm = dmin16.astype(f32)[:, None] * lm.astype(f32)
+    xs = x.reshape(nb, 8, 32)
+    nonzero = d != 0
+    requant = np.clip(
+        np.rint((xs + dm[:, :, None]) / np.where(nonzero, d, f32(1))[:, :, None]), 0, 15
+    )
+    codes8 = np.where(nonzero[:, :, None], requant, codes.reshape(nb, 8, 32)).astype(np.uint8)
+
+    out = np.empty((nb, Q4_K_BLOCK_BYTES), dtype=np.uint8)
+    out[:, 0:2] = d16.view(np.uint8).reshape(nb, 2)
+    out[:, 2:4] = dmin16.view(np.uint8).reshape(nb, 2)
+    # scales[0..3]: sc[0..3] | high 2 bits of sc[4..7]; scales[4..7]: m[0..3] | high bits of
+    # m[4..7]; scales[8..11]: low nibbles of sc[4..7] and m[4..7] (get_scale_min_k4).
+    out[:, 4:8] = ls[:, 0:4] | ((ls[:, 4:8] >> 4) << 6)
+    out[:, 8:12] = lm[:, 0:4] | ((lm[:, 4:8] >> 4) << 6)
+    out[:, 12:16] = (ls[:, 4:8] & 0xF) | ((lm[:, 4:8] & 0xF) << 4)
+    pairs = codes8.reshape(nb, 4, 2, 32)
+    out[:, 16:] = (pairs[:, :, 0, :] | (pairs[:, :, 1, :] << 4)).reshape(nb, 128)
+    return out
+
+
+def quantize_q4_k(data: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    """Quantise a row-major fp32 array to Q4_K bytes (gguf-py's byte-shape convention).
+
+    Args:
+        data: any shape whose last dimension (the ggml row) is a multiple of 256.
+
+    Returns:
+        uint8 array of shape ``(*data.shape[:-1], data.shape[-1] // 256 * 144)``.
+
+    Raises:
+        UsageError: when the row length is not a multiple of 256.
+    """
+    import numpy as np
+
+    if data.ndim == 0 or data.shape[-1] % QK_K:
+        raise UsageError(
+            f"cannot quantise a row of {data.shape[-1] if data.ndim else 1} values to Q4_K: "
+            f"the row length must be a multiple of {QK_K}"
+        )
+    flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1, QK_K)
+    out = np.empty((flat.shape[0], Q4_K_BLOCK_BYTES), dtype=np.uint8)
+    for s in range(0, flat.shape[0], _BLOCKS_PER_PASS):
+        e = min(flat.shape[0], s + _BLOCKS_PER_PASS)
+        out[s:e] = _q4_k_blocks(flat[s:e])
+    return out.reshape(*data.shape[:-1], data.shape[-1] // QK_K * Q4_K_BLOCK_BYTES)
