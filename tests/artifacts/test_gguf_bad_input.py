@@ -8,9 +8,18 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from gguf_build import ARRAY, FLOAT32, INT32, STRING, UINT32, build, f32_payload, small_valid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testlib.gguf_build import (
+    ARRAY,
+    FLOAT32,
+    INT32,
+    STRING,
+    UINT32,
+    build,
+    f32_payload,
+    small_valid,
+)
 
 from albor_gates.artifacts.gguf import iter_dequantized, read_gguf
 from albor_gates.errors import ArtifactError

@@ -9,9 +9,9 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
-from ggml_ref import REF_DEQUANT, SIMPLE_QUANTIZERS, random_blocks, ref_quantize_q4_k
 from gguf import GGMLQuantizationType as T
-from gguf_build import small_valid
+from testlib.ggml_ref import REF_DEQUANT, SIMPLE_QUANTIZERS, random_blocks, ref_quantize_q4_k
+from testlib.gguf_build import small_valid
 
 from albor_gates.artifacts.gguf import (
     DEQUANT_TYPES,

@@ -11,7 +11,7 @@ import gguf
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLES
+from testlib.hf import SAMPLES
 
 from albor_gates.artifacts.gguf import read_gguf
 from albor_gates.errors import ArtifactError, UsageError
@@ -124,7 +124,7 @@ def _assert_same_tokenization(src: Any, rebuilt: Any) -> None:
 
 @pytest.mark.parametrize("style", ["qwen2", "gpt2"])
 def test_bpe_tokenizer_round_trips_through_gguf(tmp_path: Path, style: str) -> None:
-    from conftest import make_bpe_tokenizer
+    from testlib.hf import make_bpe_tokenizer
 
     src = make_bpe_tokenizer(style)
     tok_json = json.loads(src.to_str())
