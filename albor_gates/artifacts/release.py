@@ -669,7 +669,13 @@ def _load_front_matter(path: Path, fm: str) -> Any:
         # +1: the YAML starts on the line after the opening ---; marks are 0-based.
         return f"{path}:{mark.line + 2}:{mark.column + 1}" if mark is not None else f"{path}"
 
-    loader = _CountingLoader(fm)
+    try:
+        # The reader checks characters as soon as it is built: keep that inside the guard.
+        loader = _CountingLoader(fm)
+    except yaml.YAMLError as e:
+        raise ArtifactError(
+            f"{path}: model card front matter is not valid YAML ({_one_line(e)}): {fix}"
+        ) from e
     try:
         try:
             node = loader.get_single_node()
@@ -684,11 +690,11 @@ def _load_front_matter(path: Path, fm: str) -> Any:
         except yaml.MarkedYAMLError as e:
             raise ArtifactError(
                 f"{where(e.problem_mark)}: model card front matter is not valid YAML "
-                f"({e.problem}): {fix}"
+                f"({_one_line(e.problem)}): {fix}"
             ) from e
         except yaml.YAMLError as e:
             raise ArtifactError(
-                f"{path}: model card front matter is not valid YAML ({e}): {fix}"
+                f"{path}: model card front matter is not valid YAML ({_one_line(e)}): {fix}"
             ) from e
         if node is None:
             return {}
@@ -699,14 +705,25 @@ def _load_front_matter(path: Path, fm: str) -> Any:
             # SafeLoader refuses python/* and other unknown tags here, without executing them.
             raise ArtifactError(
                 f"{where(e.problem_mark)}: model card front matter cannot be read safely "
-                f"({e.problem}): {fix}"
+                f"({_one_line(e.problem)}): {fix}"
             ) from e
         except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
             raise ArtifactError(
-                f"{path}: model card front matter cannot be read safely ({e}): {fix}"
+                f"{path}: model card front matter cannot be read safely ({_one_line(e)}): {fix}"
             ) from e
     finally:
         loader.dispose()
+
+
+def _one_line(problem: object) -> str:
+    """Render a YAML error as one short line (PyYAML messages span lines, quote input)."""
+    reason = getattr(problem, "reason", None)
+    position = getattr(problem, "position", None)
+    if isinstance(reason, str) and isinstance(position, int):  # yaml.reader.ReaderError
+        text = f"{reason} at character {position}"
+    else:
+        text = str(problem)
+    return quote(" ".join(text.split()))
 
 
 def _check_yaml_graph(path: Path, root: Any, limit: int, where: Any, fix: str) -> None:

@@ -11,22 +11,29 @@ density); min, max, abs-max, mean, population standard deviation and L2 norm **o
 values** (a NaN never poisons them, it is counted instead); and, for 2-D floating-point
 matrices, the lag-1 autocorrelation of albor contract C-INIT-001 (see :func:`lag1_autocorr`).
 
-How it streams, and why it is shaped this way (measured on the 2-core CPU of DESIGN.md):
+How it streams, and why it is shaped this way (measured on the shared 2-core CPU of DESIGN.md
+with ``benchmarks/bench_verify.py``; the figures are in the module's benchmark output):
 
 - The file is memory-mapped once; each chunk of up to ``chunk_elems`` elements is a zero-copy
-  view, converted once into a reused fp32 (fp64 for fp64 and 32/64-bit integer dtypes) buffer.
-  After each chunk its pages are dropped from the process (``madvise(MADV_DONTNEED)``), so
-  the resident set stays near the chunk buffers plus the interpreter, not the model size.
-- Each chunk is reduced by a few whole-buffer torch kernels while it sits in cache
-  (``aminmax``, ``count_nonzero``, ``sum``, two ``dot`` products): measured 10-30x faster than
-  per-statistic torch over whole tensors (``isfinite().all()``, ``abs().max()``,
-  ``var_mean``), which allocate full-size temporaries and make one memory pass each.
-- Non-finite values are detected for free: ``aminmax`` propagates NaN and a +/-Inf shows up as
-  an infinite min or max, so only a chunk that holds one takes the slower masked path.
-- Sums are fp32 per chunk (pairwise inside torch) and accumulated across chunks in fp64 (a
-  whole-tensor fp32 sum drifts by up to 8e-5 relative, DESIGN.md). When a tensor's mean is not
-  small next to its spread (e.g. RMSNorm weights near 1.0) the values are first shifted by the
-  first chunk's mean, so the variance is not lost to cancellation.
+  view, converted once into a reused fp32 buffer (fp64 for F64 and 32/64-bit integers, which
+  fp32 would round). After each chunk its pages are dropped from the process
+  (``madvise(MADV_DONTNEED)``), so the resident set stays at the interpreter plus a few chunk
+  buffers, whatever the model or tensor size.
+- Each chunk is reduced while it sits in cache by a handful of whole-buffer kernels: ``amin``
+  and ``amax``; a masked ``amin`` over the raw bits that proves most chunks hold no zero, so the
+  slow ``count_nonzero`` only runs where a zero may be; ``sum``; and two BLAS dot products
+  (sum of squares, lag-1 pair products) through numpy on zero-copy views, because torch's CPU
+  ``dot`` is 2x slower aligned and ~12x slower on the one-element-apart operands of the lag-1
+  product. Naive per-statistic torch over whole tensors (``isfinite().all()``,
+  ``abs().max()``, ``var_mean``: full-size temporaries, one memory pass each) measured ~100x
+  slower, a chunked numpy version ~2.5x slower.
+- Non-finite values cost nothing until they appear: ``amin``/``amax`` propagate NaN and show
+  +/-Inf, and only a chunk holding one takes the masked fp64 path.
+- Sums are fp32 per chunk and accumulated across chunks in fp64 (a whole-tensor fp32 sum
+  drifts by up to 8e-5 relative, DESIGN.md). When a tensor's mean is not small next to its
+  spread (RMSNorm weights near 1.0) the values are first shifted by the first chunk's mean, so
+  the variance is not lost to cancellation.
+- The CPU scan runs torch with one intra-op thread (see ``cpu_threads``).
 - ``device="cuda"`` runs the same reductions on the GPU with larger chunks; the host only pages
   the raw bytes in and copies them over.
 """
@@ -324,7 +331,7 @@ class _Scanner:
         self._scratch: torch.Tensor | None = None
 
     def buffer(self, dtype: torch.dtype, slot: int, n: int) -> torch.Tensor:
-        """Return a reusable buffer of ``n`` elements (slot 0: values, 1: shifted copy)."""
+        """Return a reusable buffer of ``n`` elements (slot 0: values, 2: masked bits)."""
         import torch
 
         key = (dtype, slot)
@@ -409,8 +416,11 @@ class _Scanner:
                     # Decide the shift from the first chunk (see the module docstring).
                     first_mean = float(region.sum()) / region.numel()
                     if abs(first_mean) > _CENTER_RATIO * (mx - mn):
-                        shift = first_mean
-                        shift_t = torch.tensor(shift, dtype=work, device=self.device)
+                        # Round the shift to the working dtype so that the subtraction on the
+                        # device and the fp64 bookkeeping use the very same number (and
+                        # x - shift is then exact for x within a factor 2 of it: Sterbenz).
+                        shift_t = torch.tensor(first_mean, dtype=work, device=self.device)
+                        shift = float(shift_t)
                 self._fast_chunk(
                     src, x, back, start, cols if want_pairs else 0, mn, mx, shift_t, info, acc
                 )
