@@ -9,9 +9,11 @@ megabytes.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +24,57 @@ MAX_QUOTED_CHARS = 200
 
 
 class JsonObject(dict[str, Any]):
-    """A JSON object that remembers the keys it saw more than once (first repeat first)."""
+    """A JSON object that repeated a key; ``duplicates`` lists the repeats (first repeat first).
 
-    duplicates: list[str]
+    Objects without a repeat stay plain ``dict`` (the common case, kept at C speed).
+    """
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.duplicates: list[str] = []
+        for key, value in pairs:
+            if key in self:
+                self.duplicates.append(key)
+            else:
+                self[key] = value
 
 
-def json_object_pairs(pairs: list[tuple[str, Any]]) -> JsonObject:
+def json_object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """``object_pairs_hook`` for :func:`json.loads`: records repeated keys instead of hiding them.
 
     The caller decides what a repeat means (a duplicated tensor name, a repeated ``dtype`` key):
-    the hook only keeps the evidence. The first value wins, as in the reference Rust crate's
-    ``serde`` map (a later value must not silently replace the one a consumer may read).
+    the hook only keeps the evidence, as a :class:`JsonObject`. The first value wins, as in the
+    reference Rust crate's ``serde`` map (a later value must not silently replace the one a
+    consumer may read).
     """
-    obj = JsonObject()
-    dups: list[str] = []
-    for key, value in pairs:
-        if key in obj:
-            dups.append(key)
-        else:
-            obj[key] = value
-    obj.duplicates = dups
-    return obj
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    return JsonObject(pairs)
+
+
+def duplicates_of(obj: dict[str, Any]) -> list[str]:
+    """Return the repeated keys of an object parsed with :func:`json_object_pairs`."""
+    return obj.duplicates if isinstance(obj, JsonObject) else []
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small objects are built.
+
+    Parsing a header creates a few containers per tensor; with the collector on, each
+    generation-2 pass rescans all of them, which made a hostile 1.5-million-entry header take
+    minutes instead of seconds (measured). Nothing built here holds a reference cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def json_kind(value: object) -> str:
@@ -180,9 +212,9 @@ def first_duplicate(value: Any, where: str = "the top-level object") -> tuple[st
     stack: list[tuple[Any, str]] = [(value, where)]
     while stack:
         node, crumb = stack.pop()
-        if isinstance(node, JsonObject):
-            if node.duplicates:
-                return crumb, node.duplicates[0]
+        if isinstance(node, dict):
+            if duplicates_of(node):
+                return crumb, duplicates_of(node)[0]
             for key, child in reversed(list(node.items())):
                 if isinstance(child, dict | list):
                     stack.append((child, f"'{quote(key)}'"))

@@ -50,7 +50,8 @@ from typing import Any, BinaryIO, Union
 from albor_gates.errors import ArtifactError
 
 from ._text import (
-    JsonObject,
+    duplicates_of,
+    gc_paused,
     json_kind,
     json_object_pairs,
     load_json_document,
@@ -399,31 +400,32 @@ def _parse(f: BinaryIO, size: int, path: Path) -> SafetensorsHeader:
             f"{name}: header is not valid UTF-8 (absolute offset {8 + e.start}): {_NOT_SAFETENSORS}"
         ) from e
     header = _HeaderText(text, data_start)
-    obj = _decode_header_json(name, header)
-    if not isinstance(obj, dict):
-        raise ArtifactError(
-            f"{name}: header is a JSON {json_kind(obj)}, not an object (absolute offset 8): "
-            f"{_NOT_SAFETENSORS}"
-        )
-    assert isinstance(obj, JsonObject)
-    if obj.duplicates:
-        dup = obj.duplicates[0]
-        if dup == "__metadata__":
+    with gc_paused():
+        obj = _decode_header_json(name, header)
+        if not isinstance(obj, dict):
             raise ArtifactError(
-                f"{name}: header has two __metadata__ objects (absolute offset "
+                f"{name}: header is a JSON {json_kind(obj)}, not an object (absolute offset 8): "
+                f"{_NOT_SAFETENSORS}"
+            )
+        dups = duplicates_of(obj)
+        if dups:
+            dup = dups[0]
+            if dup == "__metadata__":
+                raise ArtifactError(
+                    f"{name}: header has two __metadata__ objects (absolute offset "
+                    f"{header.entry_offset(dup, 1)}): {_CORRUPT}"
+                )
+            raise ArtifactError(
+                f"{name}: tensor name '{quote(dup)}' appears twice in the header (absolute offset "
                 f"{header.entry_offset(dup, 1)}): {_CORRUPT}"
             )
-        raise ArtifactError(
-            f"{name}: tensor name '{quote(dup)}' appears twice in the header (absolute offset "
-            f"{header.entry_offset(dup, 1)}): {_CORRUPT}"
-        )
-    metadata = _check_metadata(name, header, obj.get("__metadata__"), "__metadata__" in obj)
-    entries = [
-        _check_entry(name, header, key, value, data_size)
-        for key, value in obj.items()
-        if key != "__metadata__"
-    ]
-    tensors = _check_layout(name, entries, data_start, data_size)
+        metadata = _check_metadata(name, header, obj.get("__metadata__"), "__metadata__" in obj)
+        entries = [
+            _check_entry(name, header, key, value, data_size)
+            for key, value in obj.items()
+            if key != "__metadata__"
+        ]
+        tensors = _check_layout(name, entries, data_start, data_size)
     return SafetensorsHeader(
         path=path,
         header_len=n,
@@ -466,10 +468,9 @@ def _check_metadata(name: str, header: _HeaderText, value: Any, present: bool) -
             f"{name}: __metadata__ is a JSON {json_kind(value)}, not an object of strings "
             f"(absolute offset {where}): {_CORRUPT}"
         )
-    assert isinstance(value, JsonObject)
-    if value.duplicates:
+    if duplicates_of(value):
         raise ArtifactError(
-            f"{name}: __metadata__ repeats the key '{quote(value.duplicates[0])}' (absolute "
+            f"{name}: __metadata__ repeats the key '{quote(duplicates_of(value)[0])}' (absolute "
             f"offset {where}): {_CORRUPT}"
         )
     for key, v in value.items():
@@ -503,9 +504,8 @@ def _check_entry(
         )
     if not isinstance(value, dict):
         raise fail(f"entry is a JSON {json_kind(value)}, not an object")
-    assert isinstance(value, JsonObject)
-    if value.duplicates:
-        raise fail(f"repeats the key '{quote(value.duplicates[0])}'")
+    if duplicates_of(value):
+        raise fail(f"repeats the key '{quote(duplicates_of(value)[0])}'")
     for k in _ENTRY_KEYS:
         if k not in value:
             raise fail(f"lacks the key '{k}'")
