@@ -151,8 +151,29 @@ class TensorInfo:
         return n
 
 
+class _TensorView:
+    """Name lookups shared by single-file and sharded checkpoints (over ``self.tensors``)."""
+
+    tensors: tuple[TensorInfo, ...]
+
+    @cached_property
+    def by_name(self) -> Mapping[str, TensorInfo]:
+        """Tensors keyed by name (read-only)."""
+        return MappingProxyType({t.name: t for t in self.tensors})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Tensor names, file by file in offset order."""
+        return tuple(t.name for t in self.tensors)
+
+    @property
+    def num_params(self) -> int:
+        """Total element count over all tensors (each stored tensor counted once)."""
+        return sum(t.numel for t in self.tensors)
+
+
 @dataclass(frozen=True)
-class SafetensorsHeader:
+class SafetensorsHeader(_TensorView):
     """The validated header of one ``.safetensors`` file: the evidence for structure checks.
 
     Attributes:
@@ -171,25 +192,10 @@ class SafetensorsHeader:
     metadata: Mapping[str, str]
     tensors: tuple[TensorInfo, ...]
 
-    @cached_property
-    def by_name(self) -> Mapping[str, TensorInfo]:
-        """Tensors keyed by name (read-only)."""
-        return MappingProxyType({t.name: t for t in self.tensors})
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Tensor names in offset order."""
-        return tuple(t.name for t in self.tensors)
-
     @property
     def nbytes(self) -> int:
         """Size of the data section in bytes (the sum of every tensor's bytes)."""
         return self.file_size - self.data_start
-
-    @property
-    def num_params(self) -> int:
-        """Total element count over all tensors (each stored tensor counted once)."""
-        return sum(t.numel for t in self.tensors)
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -207,7 +213,7 @@ class SafetensorsHeader:
 
 
 @dataclass(frozen=True)
-class ShardedCheckpoint:
+class ShardedCheckpoint(_TensorView):
     """A checkpoint split over shards by ``model.safetensors.index.json``, validated.
 
     It offers the same tensor view as :class:`SafetensorsHeader` (``tensors``, ``by_name``,
@@ -235,25 +241,10 @@ class ShardedCheckpoint:
     def _located(self) -> Mapping[str, tuple[Path, TensorInfo]]:
         return MappingProxyType({t.name: (s.path, t) for s in self.shards for t in s.tensors})
 
-    @cached_property
-    def by_name(self) -> Mapping[str, TensorInfo]:
-        """Tensors keyed by name across all shards (read-only)."""
-        return MappingProxyType({t.name: t for t in self.tensors})
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Tensor names, shard by shard in offset order."""
-        return tuple(t.name for t in self.tensors)
-
     @property
     def nbytes(self) -> int:
         """Total tensor bytes over all shards."""
         return sum(s.nbytes for s in self.shards)
-
-    @property
-    def num_params(self) -> int:
-        """Total element count over all shards."""
-        return sum(s.num_params for s in self.shards)
 
     @property
     def files(self) -> tuple[Path, ...]:

@@ -141,7 +141,7 @@ class TensorStats:
 
     @property
     def is_constant(self) -> bool:
-        """All elements are finite and equal (an all-zero tensor is constant too)."""
+        """All elements are finite and equal (all-zero and one-element tensors count too)."""
         return (
             self.numel > 0
             and self.nonfinite_count == 0
@@ -380,7 +380,7 @@ class _Scanner:
                 if tdtype is not None
                 else f"dtype {info.dtype} has no element-wise torch conversion; not scanned"
             )
-            return _empty_stats(path, info, reason)
+            return _finish(path, info, _Acc(), skipped=reason)
 
         is_float = info.dtype in _FLOAT_DTYPES
         work = torch.float64 if info.dtype in _WIDE_DTYPES else torch.float32
@@ -539,31 +539,17 @@ class _Scanner:
         acc.pairs_ok = False
 
 
-def _empty_stats(path: Path, info: TensorInfo, skipped: str | None) -> TensorStats:
-    return TensorStats(
-        name=info.name,
-        file=path,
-        dtype=info.dtype,
-        shape=info.shape,
-        numel=info.numel,
-        nan_count=0,
-        posinf_count=0,
-        neginf_count=0,
-        zero_count=0,
-        min=None,
-        max=None,
-        abs_max=None,
-        mean=None,
-        std=None,
-        l2_norm=None,
-        lag1_autocorr=None,
-        skipped=skipped,
-    )
-
-
 def _finish(
-    path: Path, info: TensorInfo, acc: _Acc, shift: float, rows: int, cols: int, pairs: bool
+    path: Path,
+    info: TensorInfo,
+    acc: _Acc,
+    shift: float = 0.0,
+    rows: int = 0,
+    cols: int = 0,
+    pairs: bool = False,
+    skipped: str | None = None,
 ) -> TensorStats:
+    """Turn the streamed sums into statistics (an untouched accumulator gives all ``None``)."""
     n = acc.n_finite
     mean = std = l2 = mn = mx = amax = r1 = None
     if n:
@@ -598,6 +584,7 @@ def _finish(
         std=std,
         l2_norm=l2,
         lag1_autocorr=r1,
+        skipped=skipped,
     )
 
 
