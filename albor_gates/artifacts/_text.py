@@ -1,0 +1,225 @@
+"""Small helpers shared by the artifact readers: bounded reads, strict JSON, one-line quoting.
+
+Every reader in this package reads untrusted files. These helpers make the common rules hold
+everywhere: a size cap is checked *before* any byte is read, JSON objects may not repeat a key
+(``json`` would silently keep the last one), and every value quoted into an error message is
+printable and short, so a hostile name cannot turn a one-line message into many lines or into
+megabytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from albor_gates.errors import ArtifactError
+
+#: Longest quoted value (tensor name, key, dtype string) printed inside an error message.
+MAX_QUOTED_CHARS = 200
+
+
+class JsonObject(dict[str, Any]):
+    """A JSON object that repeated a key; ``duplicates`` lists the repeats (first repeat first).
+
+    Objects without a repeat stay plain ``dict`` (the common case, kept at C speed).
+    """
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.duplicates: list[str] = []
+        for key, value in pairs:
+            if key in self:
+                self.duplicates.append(key)
+            else:
+                self[key] = value
+
+
+def json_object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`json.loads`: records repeated keys instead of hiding them.
+
+    The caller decides what a repeat means (a duplicated tensor name, a repeated ``dtype`` key):
+    the hook only keeps the evidence, as a :class:`JsonObject`. The first value wins, as in the
+    reference Rust crate's ``serde`` map (a later value must not silently replace the one a
+    consumer may read).
+    """
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    return JsonObject(pairs)
+
+
+def duplicates_of(obj: dict[str, Any]) -> list[str]:
+    """Return the repeated keys of an object parsed with :func:`json_object_pairs`."""
+    return obj.duplicates if isinstance(obj, JsonObject) else []
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small objects are built.
+
+    Parsing a header creates a few containers per tensor; with the collector on, each
+    generation-2 pass rescans all of them, which made a hostile 1.5-million-entry header take
+    minutes instead of seconds (measured). Nothing built here holds a reference cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def json_kind(value: object) -> str:
+    """Name the JSON type of a parsed value the way an error message should ("a string")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def quote(text: str) -> str:
+    """Return ``text`` printable and at most ``MAX_QUOTED_CHARS`` long, for a one-line message."""
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    if len(text) > MAX_QUOTED_CHARS:
+        text = text[:MAX_QUOTED_CHARS] + "..."
+    return text
+
+
+def short_json(value: object, limit: int = 60) -> str:
+    """Render a parsed JSON value compactly for a message, cut at ``limit`` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=True, separators=(", ", ": "))
+    except (TypeError, ValueError):  # pragma: no cover - parsed JSON always dumps
+        text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def reject_constant(token: str) -> float:
+    """``parse_constant`` hook: NaN / Infinity are not JSON (RFC 8259) and no writer emits them."""
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def read_bounded(path: Path, limit: int, what: str, hint: str) -> bytes:
+    """Read a whole file after checking its size against ``limit`` (never read past the cap).
+
+    Args:
+        path: file to read.
+        limit: largest accepted size in bytes.
+        what: how the message names the file's role, e.g. ``"config.json"``.
+        hint: the fix the message suggests when the file is too large.
+
+    Raises:
+        ArtifactError: the file is missing, unreadable, a folder, or larger than ``limit``.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise ArtifactError(
+                    f"{path}: {what} is {size} bytes, above the {limit}-byte limit: {hint}"
+                )
+            # Read one byte more than the size said: a file that grows under us still stops.
+            data = f.read(limit + 1)
+    except FileNotFoundError as e:
+        raise ArtifactError(f"{path}: no such file: {what} is missing") from e
+    except IsADirectoryError as e:
+        raise ArtifactError(f"{path}: is a folder, not a {what} file") from e
+    except OSError as e:
+        raise ArtifactError(f"{path}: cannot read {what}: {e.strerror or e}") from e
+    if len(data) > limit:
+        raise ArtifactError(f"{path}: {what} grew above the {limit}-byte limit while being read")
+    return data
+
+
+def load_json_document(
+    path: Path,
+    data: bytes,
+    *,
+    what: str,
+    fix: str,
+    parse_constant: Callable[[str], Any] | None = None,
+) -> Any:
+    """Decode ``data`` as strict UTF-8 JSON; errors name ``path:line:col`` and the JSON problem.
+
+    Args:
+        path: the file the bytes came from (for messages).
+        data: the file's bytes (already size-capped by :func:`read_bounded`).
+        what: the role of the file in messages (``"config.json"``).
+        fix: what the user should do about a broken file.
+        parse_constant: hook for ``NaN`` / ``Infinity`` tokens; ``None`` accepts them as floats
+            (the Python ``json`` writer, and so some Hugging Face files, emit them).
+
+    Raises:
+        ArtifactError: not UTF-8, not JSON, nested too deeply, or a repeated key anywhere.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ArtifactError(
+            f"{path}:{line}: {what} is not valid UTF-8 at byte {e.start}: {fix}"
+        ) from e
+    if text.startswith("\ufeff"):
+        # A UTF-8 byte-order mark is common in hand-edited JSON and harmless.
+        text = text[1:]
+    kwargs: dict[str, Any] = {"object_pairs_hook": json_object_pairs}
+    if parse_constant is not None:
+        kwargs["parse_constant"] = parse_constant
+    try:
+        value = json.loads(text, **kwargs)
+    except json.JSONDecodeError as e:
+        raise ArtifactError(
+            f"{path}:{e.lineno}:{e.colno}: {what} is not valid JSON ({e.msg}): {fix}"
+        ) from e
+    except RecursionError as e:
+        raise ArtifactError(f"{path}: {what} nests JSON too deeply to read: {fix}") from e
+    except ValueError as e:  # an integer with > 4300 digits, a rejected NaN
+        raise ArtifactError(f"{path}: {what} is not valid JSON ({e}): {fix}") from e
+    dup = first_duplicate(value)
+    if dup is not None:
+        where, key = dup
+        raise ArtifactError(
+            f"{path}: {what} repeats the key '{quote(key)}' in {where}: JSON readers disagree on "
+            f"which value wins; remove the repeat"
+        )
+    return value
+
+
+def first_duplicate(value: Any, where: str = "the top-level object") -> tuple[str, str] | None:
+    """Find the first repeated key anywhere inside a parsed document (iteratively, no recursion)."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        node, crumb = stack.pop()
+        if isinstance(node, dict):
+            if duplicates_of(node):
+                return crumb, duplicates_of(node)[0]
+            for key, child in reversed(list(node.items())):
+                if isinstance(child, dict | list):
+                    stack.append((child, f"'{quote(key)}'"))
+        elif isinstance(node, list):
+            for child in reversed(node):
+                if isinstance(child, dict | list):
+                    stack.append((child, crumb))
+    return None
