@@ -154,7 +154,7 @@ def collect_claims(
 ) -> tuple[FamilyClaim, ...]:
     """Gather architecture claims from safetensors ``__metadata__`` and config.json."""
     claims: list[FamilyClaim] = []
-    for key in ("architecture", "hf_architecture", "hf_model_type"):
+    for key in ("architecture", "hf_architecture", "hf_model_type", "general.architecture"):
         raw = metadata.get(key)
         if isinstance(raw, str) and raw.strip():
             claims.append(FamilyClaim(f"__metadata__.{key}", raw, normalize_family(raw)))

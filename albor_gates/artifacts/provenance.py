@@ -21,12 +21,13 @@ def _licensing() -> Any:
     return get_spdx_licensing()
 
 
-def spdx_problem(expression: str) -> str | None:
+def spdx_problem(expression: str, *, case_sensitive: bool = True) -> str | None:
     """Return why ``expression`` is not a valid SPDX licence expression, or None when it is.
 
     Uses the SPDX licence list shipped by the ``license-expression`` package (nexB), so
     ``Apache-2.0``, ``MIT OR Apache-2.0`` and ``PSF-2.0`` pass, while ``apache 2`` or the
     readiness script's ``"Apache-2.0 / permissive-aggregate"`` do not (FALSIFY-STAMP-SPDX-001).
+    With ``case_sensitive=False`` the Hugging Face card convention (``apache-2.0``) passes.
     """
     text = expression.strip()
     if not text:
@@ -37,8 +38,9 @@ def spdx_problem(expression: str) -> str | None:
         return f"not an SPDX expression ({type(e).__name__})"
     if info.errors:
         return "; ".join(str(x) for x in info.errors)
-    if info.normalized_expression != text and info.normalized_expression is not None:
-        return f"not in canonical SPDX case: use {info.normalized_expression!r}"
+    norm = info.normalized_expression
+    if case_sensitive and norm is not None and norm != text:
+        return f"not in canonical SPDX case: use {norm!r}"
     return None
 
 

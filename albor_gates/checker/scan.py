@@ -754,3 +754,70 @@ def _scan_file(
                     mm.close()
     except OSError as e:
         raise ArtifactError(f"{path}: cannot read for the tensor scan: {e.strerror or e}") from e
+
+
+def scan_gguf(
+    gguf: Any,
+    *,
+    device: str = "cpu",
+    progress: Progress | None = None,
+    chunk_elems: int | None = None,
+    cpu_threads: int | None = 1,
+) -> ScanResult:
+    """Scan a GGUF file: every tensor dequantised to fp32 (one at a time), then measured.
+
+    The statistics are those of the values a runtime computes with (the dequantised weights),
+    so a quantiser that produced NaN scales or an all-zero block shows up here. Peak memory is
+    the largest dequantised tensor plus the scanner's buffers.
+
+    Args:
+        gguf: a :class:`~albor_gates.artifacts.gguf.GGUFFile`.
+        device: as for :func:`scan_checkpoint`.
+        progress: called as ``progress(bytes_done, bytes_total)`` in fp32 bytes.
+        chunk_elems: as for :func:`scan_checkpoint`.
+        cpu_threads: as for :func:`scan_checkpoint`.
+    """
+    import numpy as np
+    import torch
+
+    from albor_gates.artifacts.gguf import iter_dequantized
+
+    dev = resolve_device(device)
+    scanner = _Scanner(
+        dev, chunk_elems or (GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS)
+    )
+    total = sum(t.n_elements * 4 for t in gguf.tensors)
+    done = 0
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    threads_before = torch.get_num_threads()
+    if dev.type == "cpu" and cpu_threads is not None:
+        torch.set_num_threads(cpu_threads)
+    started = time.perf_counter()
+    results: list[TensorStats] = []
+    try:
+        for info, arr in iter_dequantized(gguf):
+            flat = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1)
+            nbytes = flat.nbytes
+            mm = mmap.mmap(-1, max(nbytes, 1))
+            try:
+                np.frombuffer(mm, dtype=np.float32, count=flat.size)[:] = flat
+                ti = TensorInfo(info.name, "F32", tuple(info.shape), 0, nbytes, 0, nbytes)
+                results.append(scanner.scan_tensor(mm, Path(gguf.path), ti, on_bytes))
+            finally:
+                with contextlib.suppress(BufferError):
+                    mm.close()
+    finally:
+        torch.set_num_threads(threads_before)
+    return ScanResult(
+        path=Path(gguf.path),
+        device=str(dev),
+        tensors=tuple(results),
+        bytes_scanned=done,
+        seconds=time.perf_counter() - started,
+    )

@@ -8,6 +8,12 @@ duplicate KIND is refused at import time.
 from __future__ import annotations
 
 from albor_gates.checks import (
+    arch_config,
+    arch_family,
+    arch_init_target,
+    arch_params,
+    arch_plausibility,
+    card_front_matter,
     file_exists,
     file_set,
     file_sha256,
@@ -16,10 +22,21 @@ from albor_gates.checks import (
     metric_ratio,
     metric_trajectory,
     metric_value,
+    provenance_license,
+    provenance_quality,
+    tokenizer_vocab,
+    weights_stats,
+    weights_structure,
 )
 from albor_gates.checks.base import CheckKind
 
 _MODULES: tuple[CheckKind, ...] = (
+    arch_config,
+    arch_family,
+    arch_init_target,
+    arch_params,
+    arch_plausibility,
+    card_front_matter,
     file_exists,
     file_set,
     file_sha256,
@@ -28,6 +45,11 @@ _MODULES: tuple[CheckKind, ...] = (
     metric_ratio,
     metric_trajectory,
     metric_value,
+    provenance_license,
+    provenance_quality,
+    tokenizer_vocab,
+    weights_stats,
+    weights_structure,
 )
 
 
