@@ -8,6 +8,18 @@ duplicate KIND is refused at import time.
 from __future__ import annotations
 
 from albor_gates.checks import (
+    cli_exit_code,
+    cli_exit_honesty,
+    cli_flag_effect,
+    cli_json_output,
+    cli_no_nonfinite,
+    cli_overwrite_protection,
+    cli_peak_rss,
+    cli_phantom_subcommands,
+    cli_rejects_bad_input,
+    cli_sigint,
+    cli_version,
+    cli_wall_time,
     file_exists,
     file_set,
     file_sha256,
@@ -18,6 +30,18 @@ from albor_gates.checks import (
 from albor_gates.checks.base import CheckKind
 
 _MODULES: tuple[CheckKind, ...] = (
+    cli_exit_code,
+    cli_exit_honesty,
+    cli_flag_effect,
+    cli_json_output,
+    cli_no_nonfinite,
+    cli_overwrite_protection,
+    cli_peak_rss,
+    cli_phantom_subcommands,
+    cli_rejects_bad_input,
+    cli_sigint,
+    cli_version,
+    cli_wall_time,
     file_exists,
     file_set,
     file_sha256,
