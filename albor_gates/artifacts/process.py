@@ -15,8 +15,10 @@ invocation and never judges it:
 * **stdin** is ``/dev/null`` (reads see end-of-file at once: a tool that waits for input
   cannot block), **stdout/stderr** are captured up to a cap each (4 MiB by default; the rest
   is counted and dropped, and the result says it was truncated).
-* **peak RSS** of the child from ``os.wait4`` — the kernel's high-water mark for the process
-  we spawned (and the largest descendant it waited for), not a sample.
+* **peak RSS** of the tool from ``wait4`` — the kernel's high-water mark for the tool's own
+  process (and the largest descendant it waited for), not a sample. The tool is forked by a
+  7 MiB launcher, so the size of the process running gates does not leak into it
+  (see ``_LAUNCHER``).
 * **SIGINT after N seconds** (``interrupt_after_s``), sent to the child's process group as a
   terminal's Ctrl-C is, then a grace period before SIGKILL (chaos C3).
 
@@ -75,8 +77,10 @@ class ProcessResult:
         stderr_bytes: bytes it wrote to stderr in total.
         stdout_truncated: whether stdout exceeded the cap.
         stderr_truncated: whether stderr exceeded the cap.
-        wall_s: wall-clock seconds from spawn to reaping.
-        peak_rss_bytes: the kernel's peak resident set size of the child (``ru_maxrss``).
+        wall_s: wall-clock seconds from the tool's fork to its reaping.
+        peak_rss_bytes: the kernel's peak resident set size of the tool (``ru_maxrss`` from
+            ``wait4``; at least the launcher's ~7 MiB, see ``_LAUNCHER``); None when the run
+            was killed before the launcher could report it.
     """
 
     argv: tuple[str, ...]
@@ -92,7 +96,7 @@ class ProcessResult:
     stdout_truncated: bool
     stderr_truncated: bool
     wall_s: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int | None
 
     @property
     def status(self) -> int:
@@ -109,9 +113,9 @@ class ProcessResult:
         return self.stdout + self.stderr
 
     @property
-    def peak_rss_mib(self) -> float:
-        """Peak RSS in MiB."""
-        return self.peak_rss_bytes / (1024 * 1024)
+    def peak_rss_mib(self) -> float | None:
+        """Peak RSS in MiB (None when unknown)."""
+        return None if self.peak_rss_bytes is None else self.peak_rss_bytes / (1024 * 1024)
 
     def describe_end(self) -> str:
         """How the process ended, in words: ``exited 2``, ``killed by SIGINT``, ``timed out``."""
@@ -213,19 +217,62 @@ def _killpg(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def _sigint_ignored() -> bool:
-    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-
-
-def _default_sigint() -> None:  # pragma: no cover - runs in the forked child
-    # An ignored SIGINT is inherited across exec (a `cmd &` job of a non-interactive shell
-    # ignores it); a tool at a terminal has the default, so C3 must measure with the default.
+# The tool is forked by a small launcher, not by this process: Linux records the *forking*
+# process's resident pages as the high-water mark of a child at exec (exec_mmap keeps the old
+# mm's hiwater in signal->maxrss), so a child forked from a gates that holds torch and a model
+# would "peak" at gates' own size. The launcher — a bare interpreter (-I -S, about 7 MiB) —
+# forks the tool, waits for it with wait4 and writes the tool's own wait status, ru_maxrss and
+# wall time to a pipe. It ignores SIGINT so that it outlives a Ctrl-C and reports; the tool
+# gets the default disposition back (a terminal's Ctrl-C reaches a tool with SIGINT default,
+# whatever our own process ignores).
+_LAUNCHER = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+fd = int(sys.argv[1])
+os.set_inheritable(fd, False)
+t0 = time.monotonic_ns()
+pid = os.fork()
+if pid == 0:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as e:
+        os.write(2, ("%s: cannot run: %s\\n" % (sys.argv[2], e.strerror)).encode())
+    os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+os.write(fd, ("%d %d %d\\n" % (status, ru.ru_maxrss, time.monotonic_ns() - t0)).encode())
+"""
+# The launcher's own resident size at the fork: the floor of every peak-RSS measurement.
+LAUNCHER_FLOOR_MIB = 7
 
 
 def _maxrss_bytes(ru_maxrss: int) -> int:
     # Linux reports kibibytes, macOS bytes (getrusage(2) on each).
     return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
+
+
+def _resolve(program: str, env: Mapping[str, str], cwd: Path) -> str:
+    """The program's path, checked here (the launcher could only fail vaguely).
+
+    A path with a slash is taken relative to ``cwd``; a bare name is looked up on the run's PATH.
+
+    Raises:
+        EvidenceError: when it is not found or not executable.
+    """
+    if os.sep in program:
+        path = cwd / program
+        if not path.is_file():
+            raise EvidenceError(f"{program}: not found")
+        if not os.access(path, os.X_OK):
+            raise EvidenceError(f"{program}: not executable (chmod +x it, or run its interpreter)")
+        return str(path)
+    found = shutil.which(program, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise EvidenceError(
+            f"{program}: command not found (PATH={env.get('PATH', '')}); install it or name it "
+            "with a full path"
+        )
+    return found
 
 
 def run_command(
@@ -277,55 +324,108 @@ def _run(
     interrupt_after_s: float | None,
     interrupt_grace_s: float,
 ) -> ProcessResult:
+    program = _resolve(args[0], full_env, cwd)
+    report_r, report_w = os.pipe()
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(report_w), program, *args[1:]]
     t0 = time.monotonic()
     try:
         proc = subprocess.Popen(
-            args,
+            launcher,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
             env=full_env,
             start_new_session=True,  # own process group: the timeout kills the whole tree
-            close_fds=True,
-            preexec_fn=_default_sigint if _sigint_ignored() else None,
+            pass_fds=(report_w,),
         )
-    except FileNotFoundError as e:
-        raise EvidenceError(
-            f"{args[0]}: command not found (PATH={full_env['PATH']}); install it or name it "
-            "with a full path"
-        ) from e
-    except PermissionError as e:
-        raise EvidenceError(f"{args[0]}: not executable ({e.strerror})") from e
     except OSError as e:
+        os.close(report_r)
         raise EvidenceError(f"{args[0]}: cannot start: {e.strerror or e}") from e
+    finally:
+        os.close(report_w)
+    try:
+        state = _watch(proc, t0, timeout_s, output_cap, interrupt_after_s, interrupt_grace_s)
+        report = _read_report(report_r)
+    finally:
+        os.close(report_r)
+    wall = time.monotonic() - t0
+    status, rss = state.launcher_status, None
+    if report is not None:  # the tool's own status, peak RSS and time, from the launcher
+        status, maxrss, wall_ns = report
+        rss, wall = _maxrss_bytes(maxrss), wall_ns / 1e9
+    code = os.waitstatus_to_exitcode(status)
+    out, err = state.stdout, state.stderr
+    return ProcessResult(
+        argv=args,
+        cwd=str(cwd),
+        exit_code=code if code >= 0 else None,
+        signal=-code if code < 0 else None,
+        timed_out=state.timed_out,
+        interrupted_at_s=round(state.interrupted_at, 3)
+        if state.interrupted_at is not None
+        else None,
+        stdout=out.text(),
+        stderr=err.text(),
+        stdout_bytes=out.total,
+        stderr_bytes=err.total,
+        stdout_truncated=out.total > out.cap,
+        stderr_truncated=err.total > err.cap,
+        wall_s=wall,
+        peak_rss_bytes=rss,
+    )
+
+
+def _read_report(fd: int) -> tuple[int, int, int] | None:
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, 256)
+    except BlockingIOError:
+        return None
+    parts = data.split()
+    if len(parts) != 3:
+        return None  # the launcher was killed (timeout) before the tool ended
+    status, maxrss, wall_ns = (int(x) for x in parts)
+    return status, maxrss, wall_ns
+
+
+@dataclass
+class _Watch:
+    stdout: _Capture
+    stderr: _Capture
+    launcher_status: int = 0
+    timed_out: bool = False
+    interrupted_at: float | None = None
+
+
+def _watch(
+    proc: subprocess.Popen[bytes],
+    t0: float,
+    timeout_s: float,
+    output_cap: int,
+    interrupt_after_s: float | None,
+    interrupt_grace_s: float,
+) -> _Watch:
+    """Pump the output, send SIGINT when due, kill at the deadline, reap the launcher."""
     assert proc.stdout is not None and proc.stderr is not None
     pgid = proc.pid
-    caps = {proc.stdout.fileno(): _Capture(output_cap), proc.stderr.fileno(): _Capture(output_cap)}
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    state = _Watch(_Capture(output_cap), _Capture(output_cap))
+    caps = {proc.stdout.fileno(): state.stdout, proc.stderr.fileno(): state.stderr}
     sel = selectors.DefaultSelector()
     for fd in caps:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
     deadline = t0 + timeout_s
     sigint_at = t0 + interrupt_after_s if interrupt_after_s is not None else None
-    interrupted_at: float | None = None
-    timed_out = False
-    wait_status: int | None = None
-    maxrss = 0
     reaped = False
 
     def reap(block: bool) -> None:
-        nonlocal wait_status, maxrss, reaped
+        nonlocal reaped
         if reaped:
             return
-        try:
-            pid, status, ru = os.wait4(proc.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:  # pragma: no cover - someone else reaped it
-            reaped, wait_status = True, 0
-            return
+        pid, status = os.waitpid(proc.pid, 0 if block else os.WNOHANG)
         if pid:
-            reaped, wait_status, maxrss = True, status, ru.ru_maxrss
+            reaped, state.launcher_status = True, status
             proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen consistent
 
     def pump(wait_s: float) -> None:
@@ -343,15 +443,15 @@ def _run(
     try:
         while True:
             now = time.monotonic()
-            if sigint_at is not None and interrupted_at is None and now >= sigint_at:
+            if sigint_at is not None and now >= sigint_at:
                 reap(block=False)
                 if not reaped:  # Ctrl-C at a terminal signals the foreground process group
                     _killpg(pgid, signal.SIGINT)
-                    interrupted_at = now - t0
+                    state.interrupted_at = now - t0
                     deadline = min(deadline, now + interrupt_grace_s)
                 sigint_at = None
             if now >= deadline:
-                timed_out = True
+                state.timed_out = True
                 _killpg(pgid, signal.SIGKILL)
                 break
             next_event = deadline if sigint_at is None else min(deadline, sigint_at)
@@ -363,14 +463,14 @@ def _run(
                 if reaped:
                     break
                 time.sleep(min(_POLL_S, max(next_event - now, 0.0)))
-        if timed_out:
+        if state.timed_out:
             reap(block=True)  # after SIGKILL: returns promptly
             end = time.monotonic() + _DRAIN_AFTER_KILL_S
             while sel.get_map() and time.monotonic() < end:
                 pump(0.05)
     except BaseException:
-        # KeyboardInterrupt (the operator's Ctrl-C reaches us, not the child's new session)
-        # or any bug: never leave the child running.
+        # KeyboardInterrupt (the operator's Ctrl-C reaches us, not the tool's new session)
+        # or any bug: never leave the tool running.
         _killpg(pgid, signal.SIGKILL)
         reap(block=True)
         raise
@@ -378,22 +478,4 @@ def _run(
         sel.close()
         proc.stdout.close()
         proc.stderr.close()
-    wall = time.monotonic() - t0
-    code = os.waitstatus_to_exitcode(wait_status) if wait_status is not None else 0
-    out, err = caps[out_fd], caps[err_fd]
-    return ProcessResult(
-        argv=args,
-        cwd=str(cwd),
-        exit_code=code if code >= 0 else None,
-        signal=-code if code < 0 else None,
-        timed_out=timed_out,
-        interrupted_at_s=round(interrupted_at, 3) if interrupted_at is not None else None,
-        stdout=out.text(),
-        stderr=err.text(),
-        stdout_bytes=out.total,
-        stderr_bytes=err.total,
-        stdout_truncated=out.total > out.cap,
-        stderr_truncated=err.total > err.cap,
-        wall_s=wall,
-        peak_rss_bytes=_maxrss_bytes(maxrss),
-    )
+    return state

@@ -233,7 +233,7 @@ def record(r: ProcessResult, shown: str) -> dict[str, Any]:
         "status": r.status,
         "ended": r.describe_end(),
         "wall_s": round(r.wall_s, 3),
-        "peak_rss_mib": round(r.peak_rss_mib, 1),
+        "peak_rss_mib": None if r.peak_rss_mib is None else round(r.peak_rss_mib, 1),
         "stdout_tail": tail(r.stdout),
         "stderr_tail": tail(r.stderr),
     }

@@ -90,7 +90,7 @@ def _missing_keys(doc: Any, keys: list[str]) -> list[str]:
     return missing
 
 
-def _judge_documents(text: str, params: Params) -> tuple[bool, str]:
+def validate_documents(text: str, params: Params) -> tuple[bool, str]:
     """Return (valid, the reason or what was found)."""
     stream = params.stream
     if params.lines:
@@ -123,7 +123,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         allowed = ", ".join(map(str, params.exit_codes))
         ok, summary = False, f"{r.describe_end()}, expected exit status {allowed}"
     else:
-        ok, summary = _judge_documents(text, params)
+        ok, summary = validate_documents(text, params)
     return Measurement(
         value=ok,
         subject=f"`{shown}`",

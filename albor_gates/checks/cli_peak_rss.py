@@ -31,6 +31,7 @@ from typing import Any
 
 from albor_gates.checks import _cli
 from albor_gates.checks.base import Context, Measurement
+from albor_gates.errors import EvidenceError
 
 KIND = "cli.peak_rss"
 VERSION = 1
@@ -51,6 +52,8 @@ def measure(ctx: Context, params: Params) -> Measurement:
     """Run once and return the child's peak RSS in MiB."""
     r, shown = _cli.run_once(ctx, params)
     _cli.require_status(r, shown, params.ok_exit_codes, "memory")
+    if r.peak_rss_mib is None:  # pragma: no cover - a finished run always reports it
+        raise EvidenceError(f"`{shown}`: the peak RSS was not reported")
     mib = round(r.peak_rss_mib, 1)
     return Measurement(
         value=mib,

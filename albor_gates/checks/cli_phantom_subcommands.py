@@ -53,7 +53,8 @@ SECTION_PATTERN = r"^\s*(?:available\s+)?(?:sub)?commands\s*:?\s*$"
 # a Rust panic or a Python NotImplementedError — so a catalogue that merely mentions it (our own
 # `gates list` and `gates schema` do) is not a confession.
 PHANTOM_PATTERN = (
-    r"(?m)^\W*(?:[\w .-]*:\s*)*(?:not\s+(?:yet\s+)?implemented|unimplemented|coming\s+soon)\b"
+    r"(?m)^[^\w\n]*(?:[\w .-]*:[ \t]*)*"
+    r"(?:not\s+(?:yet\s+)?implemented|unimplemented|coming\s+soon)\b"
     r"|panicked at '(?:not (?:yet )?implemented)|\bNotImplementedError\b"
 )
 _ENTRY = re.compile(
@@ -141,7 +142,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
                 )
                 m = phantom_rx.search(r.output)
                 if m is not None:
-                    reason = f"{name}: says {m.group(0)!r}"
+                    reason = f"{name}: says {m.group(0).strip()!r}"
                 elif j == 0 and (r.timed_out or r.status != 0):
                     reason = f"{name}: `{shown}` {r.describe_end()}"
                     reason += (
