@@ -182,6 +182,19 @@ def _tool_prefix(ctx: Context) -> tuple[str, tuple[str, ...]]:
     return art.name, (str(art.path.resolve()),)
 
 
+def input_path(ctx: Context) -> Path | None:
+    """The ``input`` artifact's path; None when the gate binds none.
+
+    Raises:
+        EvidenceError: when it is bound but missing (a missing input is not "no input").
+    """
+    try:
+        ctx.artifact(INPUT)
+    except EvidenceError:
+        return None
+    return ctx.path(INPUT)
+
+
 def _write_files(workdir: Path, files: Mapping[str, ScratchFile]) -> None:
     for name, spec in files.items():
         path = workdir / name
@@ -209,8 +222,9 @@ def invoker(
     name, prefix = _tool_prefix(ctx)
     with scratch_dir() as workdir:
         values = {"{workdir}": str(workdir)}
-        if ctx.has(INPUT):
-            values["{input}"] = str(ctx.path(INPUT).resolve())
+        source = input_path(ctx)
+        if source is not None:
+            values["{input}"] = str(source.resolve())
         for key, rel in (extra or {}).items():
             values[key] = rel if Path(rel).is_absolute() else str(workdir / rel)
         _write_files(workdir, params.files)

@@ -125,7 +125,7 @@ def make_bad_input(kind: BadKind, source: Path | None, workdir: Path) -> str:
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Run the tool on each bad input (after a control run on the good one)."""
-    source = ctx.path(_cli.INPUT) if ctx.has(_cli.INPUT) else None
+    source = _cli.input_path(ctx)
     accepted: list[str] = []
     runs: dict[str, Any] = {}
     with _cli.invoker(ctx, params) as inv:

@@ -149,3 +149,17 @@ def test_a_bad_regex_is_a_spec_error(tmp_path, tool) -> None:
         f"{tmp_path / 'spec.yaml'}:16:20: spec cli-case → gate G → params → error_pattern: not a "
         "valid regular expression: missing ), unterminated subpattern at position 0"
     )
+
+
+def test_a_bound_input_that_is_missing_is_an_error(tmp_path, tool) -> None:
+    r = run_gate(tmp_path, "cli.exit_code", tool, {"args": ["ok", "{input}"]}, input_text="x")
+    assert r.status is Status.PASS
+    (tmp_path / "input.txt").unlink()
+    spec = tmp_path / "spec.yaml"
+    from albor_gates.api import evaluate
+
+    (r,) = evaluate(spec).results
+    assert (r.status, r.message) == (
+        Status.ERROR,
+        f"{tmp_path / 'input.txt'}: not found (artifact 'sample')",
+    )
