@@ -13,15 +13,21 @@ import click
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file (atomically) instead of stdout.",
+    help="Write to a file (atomically) instead of stdout; an existing file needs --force.",
 )
-def schema(report: bool, output: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Replace the --output file if it exists.")
+def schema(report: bool, output: Path | None, force: bool) -> None:
     """Print the JSON Schema of spec files (with each check kind's params) or of reports."""
     import json
 
     from albor_gates.engine.catalog import report_schema, spec_schema
+    from albor_gates.errors import UsageError
     from albor_gates.io import atomic_write_text
 
+    # Chaos C4 (GATES.md §3.2.2): a file the user names is never replaced silently; `-o` with
+    # a typo'd path must not destroy an unrelated file.
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output}: exists; pass --force to replace it")
     data = report_schema() if report else spec_schema()
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if output is None:
