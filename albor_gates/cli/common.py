@@ -35,6 +35,8 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             out += spec_files(p)
         elif p.is_file():
             out.append(p)
+        elif p.exists():
+            raise UsageError(f"{p}: not a regular file or folder (a device, FIFO or socket)")
         else:
             raise UsageError(f"{p}: no such file or folder")
     seen: set[Path] = set()
@@ -117,8 +119,11 @@ def emit_reports(
 
 
 def _width() -> int:
+    """The terminal's width; unlimited when stdout is a file or a CI log (never truncate)."""
     import shutil
 
+    if not sys.stdout.isatty():
+        return 100_000
     return max(shutil.get_terminal_size((120, 24)).columns, 80)
 
 

@@ -170,6 +170,12 @@ class _Context:
             raise EvidenceError(f"artifact {art.name!r} is a command, not a path")
         if not art.path.exists():
             raise EvidenceError(f"{art.path}: not found (artifact {art.name!r})")
+        if not (art.path.is_file() or art.path.is_dir()):
+            # a FIFO, socket or device (/dev/zero) would block or never end: refuse it
+            raise EvidenceError(
+                f"{art.path}: not a regular file or folder (artifact {art.name!r}); "
+                "point it at a file"
+            )
         return art.path
 
     def read(self, role: str, key: str, reader: Callable[[Path], T]) -> T:

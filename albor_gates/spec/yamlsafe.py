@@ -151,6 +151,11 @@ class _Converter:
         return value
 
 
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+
+
 def load_yaml_text(
     text: str, file: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
 ) -> YamlDocument:
@@ -168,10 +173,16 @@ def load_yaml_text(
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        msg = f"YAML syntax error: {e.problem or e.context}"
+        msg = " ".join(f"YAML syntax error: {e.problem or e.context}".split())
         raise SpecError([Problem(file, line, col, "", msg)]) from e
+    except yaml.reader.ReaderError as e:
+        line, col = _line_col(text, e.position)
+        char = chr(e.character) if isinstance(e.character, int) else e.character
+        msg = f"unacceptable character {char!r}: {e.reason}"
+        raise SpecError([Problem(file, line, col, "", msg, "specs are plain UTF-8 text")]) from e
     except yaml.YAMLError as e:
-        raise SpecError([Problem(file, 0, 0, "", f"YAML error: {e}")]) from e
+        flat = " ".join(str(e).split())
+        raise SpecError([Problem(file, 0, 0, "", f"YAML error: {flat}")]) from e
     if root is None:
         return YamlDocument(file, None, {(): (1, 1)})
     conv = _Converter(file, max_nodes, max_depth)

@@ -215,3 +215,21 @@ def test_python_m_entry_point() -> None:
         [sys.executable, "-m", "albor_gates", "--version"], capture_output=True, text=True
     )
     assert p.returncode == 0 and p.stdout == "albor-gates 0.1.0\n"
+
+
+def test_special_files_are_refused_not_read(gates, write, tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    spec = write(
+        "s.yaml", SPEC.replace("{kind: json, path: m.json}", f"{{kind: json, path: {fifo}}}")
+    )
+    r = gates("check", str(spec))
+    assert r.code == 1
+    assert f"{fifo}: not a regular file or folder (artifact 'm'); point it at a file" in r.out
+    r = gates("lint", "/dev/null")
+    assert (r.code, r.err) == (
+        2,
+        "gates: error: /dev/null: not a regular file or folder (a device, FIFO or socket)\n",
+    )

@@ -121,3 +121,14 @@ def test_round_trips_plain_data(data: object) -> None:
 
     text = yaml.safe_dump(data)
     assert load_yaml_text(text, "rt.yaml").data == data
+
+
+def test_nul_byte_is_one_located_line() -> None:
+    with pytest.raises(SpecError) as e:
+        load_yaml_text("id: a\nx: b\x00c\n", "z.yaml")
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg == (
+        "z.yaml:2:5: unacceptable character '\\x00': special characters are not allowed "
+        "(specs are plain UTF-8 text)"
+    )
