@@ -56,7 +56,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
     if not facts.mappable:
         return Measurement(
             True,
-            subject="INV-INIT-ARCH-MATCH-001",
+            subject="families",
             summary="no metadata names a known architecture: nothing to compare (§2.3.4 skip)",
             details={**details, "decision": "skip: no mappable claim"},
         )
@@ -64,7 +64,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
         fam = facts.mappable[0].family
         return Measurement(
             True,
-            subject="INV-INIT-ARCH-MATCH-001",
+            subject="families",
             summary=f"tensor names name no family; trusting the metadata ({fam}) per §2.3.4",
             details={**details, "decision": "trust metadata"},
         )
@@ -72,7 +72,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
     if not bad:
         return Measurement(
             True,
-            subject="INV-INIT-ARCH-MATCH-001",
+            subject="families",
             summary=f"metadata and tensors agree: {facts.tensor_family} "
             f"({len(facts.mappable)} claim{'s' if len(facts.mappable) != 1 else ''})",
             details={**details, "decision": "match"},
@@ -87,7 +87,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
         fixes.append(f"set config.json architectures/model_type to the {facts.tensor_family} class")
     return Measurement(
         False,
-        subject="INV-INIT-ARCH-MATCH-001",
+        subject="families",
         summary=f"metadata says {first.family} ({said}) but the tensor names are "
         f"{facts.tensor_family} (the §86 pattern: a loader would build the wrong model and "
         "fall back to random weights)",

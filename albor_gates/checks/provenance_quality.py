@@ -66,12 +66,16 @@ def measure(ctx: Context, params: Params) -> Measurement:
     block = ", ".join(f"{k} {v}/{MAXIMA[k]}" for k, v in parts.items())
     value = total if params.component == "total" else parts[params.component]
     missing = [k for k, v in parts.items() if v < MAXIMA[k]]
+    flags = []
+    if "hf_identity" in missing:
+        flags.append("--hf-architecture CLASS --hf-model-type TYPE")
+    if "provenance" in missing:
+        flags.append("--license SPDX --data-source SOURCE --data-license SPDX")
     fix = ""
-    if "hf_identity" in missing or "provenance" in missing:
-        fix = (
-            "stamp the header: gates stamp MODEL --hf-architecture CLASS --hf-model-type TYPE "
-            "--license SPDX --data-source SOURCE --data-license SPDX -o OUT"
-        )
+    if flags and view is not None and view.format == "safetensors":
+        fix = f"gates stamp {view.path} {' '.join(flags)} -o STAMPED.safetensors"
+    elif "tokenizer" in missing:
+        fix = "ship tokenizer.json next to the weights"
     return Measurement(
         value,
         subject="quality" if params.component == "total" else f"quality.{params.component}",

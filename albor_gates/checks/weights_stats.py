@@ -35,7 +35,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from albor_gates.checks._model import scan
+from albor_gates.checks._model import INT_DTYPES, scan
 from albor_gates.checks.base import CheckParams, Context, Measurement
 
 KIND = "weights.stats"
@@ -120,7 +120,11 @@ def _layer_plot(tensors: list[Any]) -> dict[str, Any] | None:
 def measure(ctx: Context, params: Params) -> Measurement:
     """Read the cached scan and summarise it."""
     result = scan(ctx)
-    tensors = [t for t in result.tensors if t.skipped is None and _selected(t.name, params)]
+    tensors = [
+        t
+        for t in result.tensors
+        if t.skipped is None and t.dtype not in INT_DTYPES and _selected(t.name, params)
+    ]
     m = params.measure
     bad: list[Any] = []
     value: float | int

@@ -12,7 +12,7 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, lint, schema, show
+from albor_gates.cli import check, lint, schema, show, stamp, verify
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -34,7 +34,15 @@ def cli() -> None:
     """
 
 
-for _cmd in (check.check, lint.lint, show.explain, show.list_cmd, schema.schema):
+for _cmd in (
+    check.check,
+    verify.verify,
+    stamp.stamp,
+    lint.lint,
+    show.explain,
+    show.list_cmd,
+    schema.schema,
+):
     cli.add_command(_cmd)
 
 

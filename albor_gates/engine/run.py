@@ -93,12 +93,6 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
     """
     used = {name for g in plan.gates for name in g.bindings.values()}
     used |= {w.waiver.artifact or w.gate.primary_artifact or "" for w in plan.waivers} - {""}
-    unknown = sorted(set(opts.artifacts) - set(plan.artifacts))
-    if unknown:
-        raise UsageError(
-            f"--artifact {unknown[0]}: spec {plan.spec_id} declares no artifact {unknown[0]!r} "
-            f"(it declares: {', '.join(sorted(plan.artifacts)) or 'none'})"
-        )
     bound: dict[str, BoundArtifact] = {}
     unbound: list[str] = []
     for name, pa in sorted(plan.artifacts.items()):
@@ -387,6 +381,14 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     if unknown_skips:
         raise UsageError(f"--skip {unknown_skips[0]}: no such gate in the selected specs")
     baseline = load_baseline(opts.baseline) if opts.baseline else None
+    declared = {name for p in plans for name in p.artifacts}
+    unknown = sorted(set(opts.artifacts) - declared)
+    if unknown:
+        ids = ", ".join(p.spec_id for p in plans)
+        raise UsageError(
+            f"--artifact {unknown[0]}: spec {ids} declares no artifact {unknown[0]!r} "
+            f"(it declares: {', '.join(sorted(declared)) or 'none'})"
+        )
     binds = [bind_artifacts(p, opts) for p in plans]  # usage errors before any measurement
     results: list[GateResult] = []
     waivers: list[WaiverOutcome] = []

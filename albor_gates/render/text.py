@@ -43,6 +43,8 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
         if len(msg) > room:
             msg = msg[: room - 1] + "…"
         lines.append(f"{_paint(status, color)}{pad} {g['id']:<{id_w}} {sev:<8} {msg}")
+        if status != "PASS" and g.get("summary") and g["summary"] not in msg:
+            lines.append(f"{'':8} {'':<{id_w}} {'':8} {g['summary']}")
         if status in ("FAIL", "ERROR", "WARN") and g.get("fix"):
             lines.append(f"{'':8} {'':<{id_w}} {'':8} fix: {g['fix']}")
         for o in g.get("overrides", []):
@@ -54,6 +56,8 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     lines.append("")
     lines.append(f"{len(gates)} gates: {tally or 'none'}")
+    if any(not g["required"] for g in gates):
+        lines.append("(? = optional gate: skipping it warns instead of blocking)")
     for w in record.get("waivers", []):
         if w["state"] != "live" or w["applied"]:
             lines.append(f"waiver {w['gate']}: {w['state']} — {w['message']}")

@@ -1,0 +1,115 @@
+"""``gates verify PATH`` — structure, numerics, architecture and provenance of a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from albor_gates.cli.common import FORMATS
+
+
+def bindings_for(path: Path) -> dict[str, str]:
+    """Artifact bindings for a checkpoint path: the model and the files beside it."""
+    folder = path if path.is_dir() else path.parent
+    return {
+        "model": str(path),
+        "config": str(folder / "config.json"),
+        "tokenizer": str(folder / "tokenizer.json"),
+        "card": str(folder / "README.md"),
+        "generation_config": str(folder / "generation_config.json"),
+        "release": str(folder),
+    }
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--spec",
+    "specs",
+    multiple=True,
+    help="Extra spec (file or bundled short name) evaluated over the same artifacts.",
+)
+@click.option(
+    "--target-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Pretraining target config.json: also check init_load_semantics against it.",
+)
+@click.option("-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option("--skip", multiple=True, metavar="GATE")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
+@click.option("-q", "--quiet", is_flag=True)
+@click.option("--color/--no-color", default=None)
+def verify(
+    path: Path,
+    specs: tuple[str, ...],
+    target_config: Path | None,
+    artifacts: tuple[str, ...],
+    baseline: Path | None,
+    formats: tuple[str, ...],
+    output_dir: Path | None,
+    strict: bool,
+    skip: tuple[str, ...],
+    device: str,
+    quiet: bool,
+    color: bool | None,
+) -> int:
+    """Verify a checkpoint: a .safetensors file, a sharded index, a release folder or a GGUF.
+
+    Runs the bundled `verify` suite (weights hygiene, INV-INIT-ARCH-MATCH-001 and the other
+    architecture invariants, provenance) with config.json, tokenizer.json and README.md taken
+    from beside PATH. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error.
+    """
+    from albor_gates.cli.common import (
+        emit_reports,
+        exit_code_for,
+        parse_bindings,
+        use_color,
+    )
+    from albor_gates.cli.progress import make_observer
+    from albor_gates.engine.plan import build_plan
+    from albor_gates.engine.record import to_record
+    from albor_gates.engine.run import RunOptions, evaluate_plans
+    from albor_gates.spec.loader import SpecResolver
+    from albor_gates.spec.resources import data_dir
+
+    resolver = SpecResolver()
+    names = ["verify", *specs]
+    binds = bindings_for(path)
+    if target_config is not None:
+        names.append("init-target")
+        binds["target"] = str(target_config)
+    plans = []
+    for name in names:
+        file = Path(name)
+        if not file.is_file():
+            found = resolver.find(name, resolver.load(data_dir("invariants") / "verify.yaml"))
+            if found is None:
+                from albor_gates.errors import UsageError
+
+                raise UsageError(f"--spec {name}: no such file or bundled spec")
+            file = found
+        plans.append(build_plan(resolver.resolve(file)))
+    binds.update(parse_bindings(artifacts))
+    declared = {n for p in plans for n in p.artifacts}
+    observer = make_observer(quiet)
+    opts = RunOptions(
+        artifacts={k: v for k, v in binds.items() if k in declared},
+        baseline=baseline,
+        skip=frozenset(skip),
+        options={"device": device},
+        observer=observer,
+    )
+    try:
+        verdict = evaluate_plans(plans, opts)
+    finally:
+        close = getattr(observer, "close", None)
+        if close is not None:
+            close()
+    record = to_record(verdict)
+    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
+    return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)

@@ -1,0 +1,237 @@
+"""`gates verify` and `gates stamp` end to end: the real MiniLM release, the §86 incident and
+the hostile corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import struct
+from pathlib import Path
+
+import pytest
+from testlib.hf import make_bpe_tokenizer, make_hf_model
+
+
+def report(gates, *args: str) -> tuple[int, dict]:
+    r = gates(*args, "-f", "json")
+    assert r.out, r.err
+    return r.code, json.loads(r.out)
+
+
+def by_id(rec: dict) -> dict[str, dict]:
+    return {g["id"]: g for g in rec["gates"]}
+
+
+@pytest.fixture(scope="module")
+def qwen2_release(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("qwen2")
+    tok = make_bpe_tokenizer("qwen2", vocab_size=300)
+    return make_hf_model("qwen2", d / "rel", tokenizer=tok, vocab_size=320)
+
+
+def restamp_metadata(path: Path, metadata: dict[str, str]) -> None:
+    """Rewrite __metadata__ by hand (as a broken exporter would), keeping tensor bytes."""
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + n])
+    header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n :])
+
+
+def test_real_minilm_verifies_warn_with_every_warning_explained(gates, minilm_dir) -> None:
+    code, rec = report(gates, "verify", str(minilm_dir))
+    assert code == 0 and rec["decision"] == "WARN"
+    g = by_id(rec)
+    assert g["INV-INIT-ARCH-MATCH-001"]["details"]["tensor_family"] == "bert"
+    assert g["INV-INIT-ARCH-MATCH-001"]["status"] == "PASS"
+    assert g["ARCH-CONFIG-SHAPES"]["status"] == "PASS"
+    assert g["WEIGHTS-FINITE"]["status"] == "PASS"
+    assert g["MODEL-CARD"]["status"] == "PASS"
+    warned = sorted(x["id"] for x in rec["gates"] if x["effect"] == "WARN")
+    assert warned == ["QUALITY-SCORE", "WEIGHTS-ZERO-BIASES"]
+    assert "pooler.dense.bias: all zero" in g["WEIGHTS-ZERO-BIASES"]["summary"]
+    assert "provenance 0/25" in g["QUALITY-SCORE"]["summary"]
+    assert g["QUALITY-SCORE"]["fix"].startswith("gates stamp ")
+
+
+def test_section_86_llama_stamped_qwen2_fails_then_the_fix_passes(
+    gates, qwen2_release, tmp_path
+) -> None:
+    src = qwen2_release / "model.safetensors"
+    rel = tmp_path / "ckpt"
+    rel.mkdir()
+    for f in qwen2_release.iterdir():
+        (rel / f.name).write_bytes(f.read_bytes())
+    weights = rel / "model.safetensors"
+    restamp_metadata(weights, {"format": "pt", "architecture": "LlamaForCausalLM"})
+    code, rec = report(gates, "verify", str(weights))
+    gate = by_id(rec)["INV-INIT-ARCH-MATCH-001"]
+    assert code == 1 and rec["decision"] == "NO-GO"
+    assert gate["status"] == "FAIL"
+    assert gate["summary"].startswith(
+        "metadata says llama (__metadata__.architecture = 'LlamaForCausalLM' → llama) but the tensor "
+        "names are qwen2"
+    )
+    fix = gate["fix"]
+    assert fix.startswith(
+        f"run `gates stamp {weights} --architecture qwen2 --hf-architecture Qwen2ForCausalLM"
+    )
+    argv = shlex.split(fix[len("run `") : fix.index("`", 5)])
+    r = gates(*argv[1:])
+    assert r.code == 0, r.err
+    stamped = rel / "model.stamped.safetensors"
+    assert "unchanged" in r.out
+    code, rec = report(gates, "verify", str(stamped))
+    assert by_id(rec)["INV-INIT-ARCH-MATCH-001"]["status"] == "PASS"
+    assert code == 0
+
+    # the tensor bytes are untouched
+    def data_digest(p: Path) -> str:
+        raw = p.read_bytes()
+        n = struct.unpack("<Q", raw[:8])[0]
+        return hashlib.sha256(raw[8 + n :]).hexdigest()
+
+    assert data_digest(stamped) == data_digest(src)
+
+
+def test_stamp_refuses_overwrite_and_non_spdx(gates, qwen2_release, tmp_path) -> None:
+    src = qwen2_release / "model.safetensors"
+    out = tmp_path / "out.safetensors"
+    out.write_bytes(b"precious")
+    r = gates("stamp", str(src), "-o", str(out), "--license", "Apache-2.0")
+    assert (r.code, r.err) == (
+        2,
+        f"gates: error: {out} exists; pass --force to replace it (it is replaced atomically)\n",
+    )
+    assert out.read_bytes() == b"precious"
+    r = gates(
+        "stamp",
+        str(src),
+        "-o",
+        str(tmp_path / "o2.safetensors"),
+        "--data-license",
+        "Apache-2.0 / permissive-aggregate",
+    )
+    assert r.code == 2
+    assert (
+        "--data-license 'Apache-2.0 / permissive-aggregate' is not an SPDX licence expression"
+        in r.err
+    )
+    assert not (tmp_path / "o2.safetensors").exists()
+    r = gates(
+        "stamp",
+        str(src),
+        "-o",
+        str(out),
+        "--license",
+        "Apache-2.0",
+        "--data-source",
+        "python stdlib",
+        "--data-license",
+        "PSF-2.0",
+        "--force",
+        "--json",
+    )
+    assert r.code == 0
+    summary = json.loads(r.out)
+    assert summary["stamped"] == {
+        "data_license": "PSF-2.0",
+        "data_source": "python stdlib",
+        "license": "Apache-2.0",
+    }
+    assert summary["tensor_count"] > 0
+    assert list(tmp_path.glob(".*.tmp")) == []
+    r = gates("stamp", str(src), "-o", str(tmp_path / "o3.safetensors"))
+    assert r.code == 2 and "nothing to stamp" in r.err
+
+
+def test_stamped_release_scores_100(gates, qwen2_release, tmp_path) -> None:
+    rel = tmp_path / "rel"
+    rel.mkdir()
+    for f in qwen2_release.iterdir():
+        if f.name != "model.safetensors":
+            (rel / f.name).write_bytes(f.read_bytes())
+    r = gates(
+        "stamp",
+        str(qwen2_release / "model.safetensors"),
+        "-o",
+        str(rel / "model.safetensors"),
+        "--license",
+        "Apache-2.0",
+        "--data-source",
+        "synthetic",
+        "--data-license",
+        "CC0-1.0",
+    )
+    assert r.code == 0, r.err
+    _, rec = report(gates, "verify", str(rel))
+    q = by_id(rec)["QUALITY-SCORE"]
+    assert q["value"] == 100 and q["details"]["breakdown"]["provenance"] == 25
+
+
+HOSTILE = [
+    ("truncated", lambda raw: raw[: len(raw) // 2]),
+    ("header-beyond-file", lambda raw: struct.pack("<Q", 10**6) + raw[8:200]),
+    ("not-json", lambda raw: struct.pack("<Q", 8) + b"notjson!"),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_weights_are_no_go_with_a_located_line(
+    gates, qwen2_release, tmp_path, name, mutate
+) -> None:
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(mutate((qwen2_release / "model.safetensors").read_bytes()))
+    code, rec = report(gates, "verify", str(bad))
+    assert code == 1 and rec["decision"] == "NO-GO"
+    g = by_id(rec)
+    structure = g["WEIGHTS-STRUCTURE"]
+    assert structure["status"] == "FAIL"
+    assert structure["summary"].startswith(f"{bad}: ")
+    assert "\n" not in structure["summary"]
+    assert g["WEIGHTS-FINITE"]["status"] == "ERROR"
+    assert g["WEIGHTS-FINITE"]["message"] == structure["summary"]
+
+
+def test_pickle_is_refused_unread(gates, tmp_path) -> None:
+    p = tmp_path / "pytorch_model.bin"
+    p.write_bytes(b"\x80\x04\x95" + b"\x00" * 64)
+    code, rec = report(gates, "verify", str(p))
+    s = by_id(rec)["WEIGHTS-STRUCTURE"]["summary"]
+    assert code == 1 and "can execute arbitrary code" in s and "weights_only=True" in s
+
+
+def test_nan_planted_in_one_tensor_is_named(gates, qwen2_release, tmp_path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(qwen2_release / "model.safetensors"))
+    name = "model.layers.1.mlp.up_proj.weight"
+    tensors[name][3, 5] = float("nan")
+    rel = tmp_path / "nan"
+    rel.mkdir()
+    save_file(tensors, str(rel / "model.safetensors"), metadata={"format": "pt"})
+    (rel / "config.json").write_bytes((qwen2_release / "config.json").read_bytes())
+    code, rec = report(gates, "verify", str(rel))
+    g = by_id(rec)["WEIGHTS-FINITE"]
+    assert code == 1 and g["status"] == "FAIL"
+    assert f"{name}: 1 NaN" in g["summary"]
+
+
+def test_init_target_mismatch_lists_first_five(gates, qwen2_release, tmp_path) -> None:
+    cfg = json.loads((qwen2_release / "config.json").read_text())
+    cfg["hidden_size"] = 320
+    cfg["num_hidden_layers"] = 3
+    target = tmp_path / "target.json"
+    target.write_text(json.dumps(cfg))
+    code, rec = report(gates, "verify", str(qwen2_release), "--target-config", str(target))
+    g = by_id(rec)["INIT-LOAD-SEMANTICS"]
+    assert code == 1 and g["status"] == "FAIL"
+    assert "hidden_size 256 ≠ 320" in g["summary"] and "num_layers 2 ≠ 3" in g["summary"]
+    assert g["details"]["missing_total"] >= 1
+    ok = tmp_path / "same.json"
+    ok.write_text((qwen2_release / "config.json").read_text())
+    _, rec = report(gates, "verify", str(qwen2_release), "--target-config", str(ok))
+    assert by_id(rec)["INIT-LOAD-SEMANTICS"]["status"] == "PASS"
