@@ -16,8 +16,13 @@ import click
     help="Write to a file (atomically) instead of stdout; an existing file needs --force.",
 )
 @click.option("--force", is_flag=True, help="Replace the --output file if it exists.")
-def schema(report: bool, output: Path | None, force: bool) -> None:
-    """Print the JSON Schema of spec files (with each check kind's params) or of reports."""
+@click.option(
+    "--evidence",
+    type=click.Choice(["operator", "consumer", "dogfood-summary"]),
+    help="The schema of a typed operator evidence file instead.",
+)
+def schema(report: bool, output: Path | None, force: bool, evidence: str | None) -> None:
+    """Print the JSON Schema of spec files, of reports, or of an operator evidence file."""
     import json
 
     from albor_gates.engine.catalog import report_schema, spec_schema
@@ -28,7 +33,12 @@ def schema(report: bool, output: Path | None, force: bool) -> None:
     # a typo'd path must not destroy an unrelated file.
     if output is not None and output.exists() and not force:
         raise UsageError(f"{output}: exists; pass --force to replace it")
-    data = report_schema() if report else spec_schema()
+    if evidence is not None:
+        from albor_gates.artifacts.operator import SCHEMAS
+
+        data = SCHEMAS[evidence].model_json_schema(by_alias=True)
+    else:
+        data = report_schema() if report else spec_schema()
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if output is None:
         click.echo(text, nl=False)
