@@ -102,7 +102,9 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
         elif pa.ref.command is not None:
             bound[name] = BoundArtifact(name, pa.ref, None, tuple(pa.ref.command))
         elif pa.ref.path is not None:
-            bound[name] = BoundArtifact(name, pa.ref, _resolve(pa, opts.root), None)
+            bound[name] = BoundArtifact(
+                name, pa.ref, _resolve(pa, opts.root or _spec_root(plan)), None
+            )
         elif name in used:
             unbound.append(name)
     if unbound:
@@ -111,6 +113,14 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
             f"--artifact {unbound[0]}=PATH (or in a spec that extends {plan.spec_id})"
         )
     return bound
+
+
+def _spec_root(plan: Plan) -> Path | None:
+    """The root spec's declared ``root`` folder, relative to its file."""
+    root = plan.spec_set.root
+    if root.spec.root is None:
+        return None
+    return root.path.parent / root.spec.root
 
 
 def _resolve(pa: PlannedArtifact, root: Path | None) -> Path:

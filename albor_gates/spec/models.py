@@ -314,6 +314,11 @@ class Spec(_Model):
     description: str | None = None
     source: Source | None = None
     extends: list[str] = Field(default_factory=list)
+    root: str | None = Field(
+        None,
+        description="Default folder relative artifact paths resolve against (relative to this "
+        "file); --root overrides it. Bundled release specs point at the bundled example.",
+    )
     artifacts: dict[str, ArtifactRef] = Field(default_factory=dict)
     gates: list[Gate] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
