@@ -7,6 +7,10 @@ exactly N items: AC-SHIP2-006 fails on 7 or 9 gate results as contract drift
 true counts as *not* passed, whatever its pass flag says: `apr qa` reports skipped gates as
 ``passed: true`` (aprender #3965), and a skip is never a pass here.
 
+``items_where`` keeps only the items whose fields equal the given values, so one gate can
+judge one named result: ``{items_where: {name: golden_output}, count: 1}`` — present exactly
+once, passed, and not skipped.
+
 The measured value is true when the count matches and every item passed; the default band is
 ``is_true: true``.
 
@@ -21,7 +25,14 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from albor_gates.checks._records import RecordQuery, _valid_path, field_value, select_record
+from albor_gates.checks._records import (
+    RecordQuery,
+    Scalar,
+    _matches,
+    _valid_path,
+    field_value,
+    select_record,
+)
 from albor_gates.checks.base import Context, Measurement
 from albor_gates.errors import EvidenceError
 
@@ -42,6 +53,7 @@ class Params(RecordQuery):
     skip_field: str | None = None
     name_field: str | None = None
     count: int | None = Field(None, ge=0)
+    items_where: dict[str, Scalar] = {}
     name: str | None = None
 
     @field_validator("field", "pass_field", "skip_field", "name_field")
@@ -66,6 +78,8 @@ def measure(ctx: Context, params: Params) -> Measurement:
     items = field_value(ctx, "source", record, params.field)
     if not isinstance(items, list):
         raise EvidenceError(f"{path}: {params.field} is not a list")
+    if params.items_where:
+        items = [it for it in items if _matches(it, params.items_where)]
     failed: list[str] = []
     skipped: list[str] = []
     for i, item in enumerate(items):
