@@ -44,11 +44,9 @@ from albor_gates.artifacts.documents import (
     FieldMissing,
     extract,
     parse_field_path,
-    read_json,
     read_records,
-    read_yaml,
 )
-from albor_gates.checks._records import Scalar, _matches, _valid_path
+from albor_gates.checks._records import Scalar, _matches, _valid_path, read_folder
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import EvidenceError
 
@@ -60,7 +58,6 @@ OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
-MAX_FILES = 100_000
 PLOT_POINTS = 1000
 
 Measure = Literal[
@@ -94,16 +91,6 @@ class Params(CheckParams):
         return _valid_path(v)
 
 
-def _read_folder(folder: Path, pattern: str) -> list[Any]:
-    files = sorted(folder.glob(pattern))
-    if len(files) > MAX_FILES:
-        raise EvidenceError(f"{folder}: {len(files)} files match {pattern!r} (limit {MAX_FILES})")
-    out = []
-    for f in files:
-        out.append(read_yaml(f) if f.suffix in (".yaml", ".yml") else read_json(f))
-    return out
-
-
 def _number(path: str, i: int, v: Any, field: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         if isinstance(v, str) and v.strip().lower() in ("nan", "inf", "-inf", "infinity"):
@@ -120,7 +107,7 @@ def _series(ctx: Context, params: Params) -> tuple[list[float], list[float], str
                 f"{path}: a folder needs params.glob (e.g. 'epoch-*.metadata.json')"
             )
         pattern = params.glob
-        records = ctx.read("source", f"trajectory:{pattern}", lambda p: _read_folder(p, pattern))
+        records = ctx.read("source", f"folder:{pattern}", lambda p: read_folder(p, pattern))
     else:
         records = ctx.read("source", "records:auto", read_records)
     fpath = parse_field_path(params.field)
