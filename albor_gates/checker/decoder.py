@@ -392,9 +392,9 @@ class DecoderModel:
                 h = self._rms(x, layer.ln2)
                 gu = F.linear(h, layer.w_gate_up, layer.b_gate_up)
                 inter = cfg.intermediate_size
-                x = residual + F.linear(
-                    F.silu(gu[..., :inter]) * gu[..., inter:], layer.w_down, layer.b_down
-                )
+                act = F.silu(gu[..., :inter]).mul_(gu[..., inter:])  # in place: one buffer less
+                del gu
+                x = residual + F.linear(act, layer.w_down, layer.b_down)
             x = self._rms(x, self.norm)
         if cache is not None:
             cache.length = end

@@ -135,16 +135,30 @@ def chunked_cross_entropy(
     h = hidden.reshape(-1, hidden.shape[-1])
     t = targets.reshape(-1).to(h.device)
     total = torch.zeros((), dtype=torch.float64, device=h.device)
-    count = 0
     with torch.inference_mode():
         for r in range(0, h.shape[0], chunk_size):
             tgt = t[r : r + chunk_size]
-            logits = F.linear(h[r : r + chunk_size], weight).float()
-            rows = F.cross_entropy(logits, tgt, ignore_index=IGNORE_INDEX, reduction="none")
+            keep = tgt != IGNORE_INDEX
+            if not bool(keep.any()):
+                continue
+            logits = F.linear(h[r : r + chunk_size][keep], weight).float()
+            total += _row_losses(logits, tgt[keep]).double().sum()
             del logits
-            total += rows.double().sum()
         count = int((t != IGNORE_INDEX).sum())
     return float(total), count
+
+
+def _row_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-row ``logsumexp(logits) - logits[target]``, overwriting ``logits`` (fp32).
+
+    Working in place keeps one ``[chunk, vocab]`` buffer alive instead of the two that
+    ``F.cross_entropy`` (log-softmax, then gather) needs, and makes fewer passes over it.
+    """
+    target_logit = logits.gather(1, targets[:, None])[:, 0]
+    peak = logits.amax(dim=-1, keepdim=True)
+    # A row whose maximum is ±inf or NaN stays non-finite: the measurement must show it.
+    lse = logits.sub_(peak).exp_().sum(dim=-1).log_().add_(peak[:, 0])
+    return lse - target_logit
 
 
 @dataclass(frozen=True)
