@@ -4,7 +4,8 @@ Targets (issue 4, "Performance"):
 
 1. val-loss tokens/s of the checker vs transformers' ``Qwen2ForCausalLM`` on the same weights
    and tokens: ≥ 1.0×;
-2. val-loss achieved FLOP/s vs the fp32 matmul rate measured in the same run: ≥ 0.5×;
+2. val-loss achieved FLOP/s vs the fp32 matmul rate measured in the same run (the best of
+   ``--reps`` one-second square-GEMM measurements): ≥ 0.5×;
 3. decode tokens/s vs transformers ``generate`` on the same model: ≥ 1.0×;
 4. peak memory of val-loss on a 151,936-vocab model at batch × seq = 8 × 512: bounded by the
    projection chunk, not by batch × seq × vocab (each measured in a fresh subprocess: the
@@ -66,17 +67,17 @@ def build_model(path: Path, layers: int) -> Any:
     return model
 
 
-def matmul_rate(seconds: float = 2.0) -> float:
-    """Sustained fp32 GEMM rate (FLOP/s) on a 2048×896 by 896×4864 product (an MLP shape)."""
-    a = torch.randn(2048, 896)
-    b = torch.randn(4864, 896)
-    for _ in range(3):
-        torch.nn.functional.linear(a, b)
+def matmul_rate(seconds: float = 1.0) -> float:
+    """Sustained fp32 GEMM rate (FLOP/s) of a square 2048 product, the baseline of target 2."""
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    for _ in range(2):
+        a @ b
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        torch.nn.functional.linear(a, b)
+        a @ b
         n += 1
-    return 2.0 * 2048 * 896 * 4864 * n / (time.perf_counter() - start)
+    return 2.0 * 2048**3 * n / (time.perf_counter() - start)
 
 
 def hf_val_loss_time(hf: Any, windows: Any, batch_size: int) -> float:
@@ -199,7 +200,7 @@ def main() -> None:
     val_speedup = statistics.median(h / o for h, o in zip(hf_t, ours_t, strict=True))
     flops_per_token = model.forward_flops_per_token(context=(256 + 1) / 2)
     achieved = ours_tps * flops_per_token
-    matmul = statistics.median(rates)
+    matmul = max(rates)  # the machine's best in this run: the conservative denominator
 
     # 3: decode throughput, 128 new tokens after a 16-token prompt
     prompt = rng.integers(0, VOCAB, 16).tolist()

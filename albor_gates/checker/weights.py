@@ -231,11 +231,10 @@ def _family(cfg: Mapping[str, Any], path: Path) -> str:
     if isinstance(model_type, str) and model_type in FAMILIES:
         return model_type
     archs = cfg.get("architectures")
-    if isinstance(archs, list) and archs and isinstance(archs[0], str):
-        fam = _ARCH_TO_FAMILY.get(archs[0])
-        if fam is not None:
-            return fam
-    shown = model_type if model_type is not None else (archs[0] if archs else None)
+    first = archs[0] if isinstance(archs, list) and archs else None
+    if isinstance(first, str) and first in _ARCH_TO_FAMILY:
+        return _ARCH_TO_FAMILY[first]
+    shown = model_type if model_type is not None else first
     raise ArtifactError(
         f"{path}: model_type {shown!r} is not supported by the reference decoder "
         f"(supported: {', '.join(FAMILIES)})"
