@@ -1,0 +1,606 @@
+"""A small reference decoder-only forward in torch for llama, mistral, qwen2 and qwen3.
+
+Built from ``config.json`` + safetensors (see :mod:`albor_gates.checker.weights` for what is
+read and supported), it computes exactly what transformers' ``*ForCausalLM`` computes:
+
+* RMSNorm in fp32, cast back to the compute dtype, then scaled by the weight;
+* RoPE (``default``, ``linear``, ``dynamic``, ``yarn``, ``llama3``) with the rotate-half
+  layout;
+* attention through ``torch.nn.functional.scaled_dot_product_attention`` with GQA
+  (``enable_gqa``), q/k/v biases (qwen2; llama/qwen3 ``attention_bias``), per-head q/k RMSNorm
+  (qwen3) and an optional sliding window (mistral; qwen2/qwen3 ``use_sliding_window``);
+* a SwiGLU MLP; tied embeddings when the config asks for them or no ``lm_head`` is stored.
+
+For speed the loader fuses q/k/v into one projection and gate/up into another (one matmul
+instead of three / two; the results agree with the separate projections to fp32 rounding).
+
+Weights and activations are held in the device's policy dtype (fp32 on CPU, bf16 on CUDA; see
+:mod:`albor_gates.checker.device`). :meth:`DecoderModel.hidden_states` returns the final-normed
+hidden states so callers can project onto the vocabulary in chunks
+(:mod:`albor_gates.checker.evaluate`); :meth:`DecoderModel.logits` projects whole tensors and
+is meant for short inputs and tests.
+
+KV cache: :class:`KVCache` preallocates keys and values for ``capacity`` positions per layer;
+a forward with a cache appends at ``cache.length`` and attends over everything cached so far
+(prefill + step decode equals the full forward).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from albor_gates.checker.device import compute_dtype, fits_on_device, resolve_device
+from albor_gates.checker.weights import (
+    DecoderConfig,
+    RopeConfig,
+    TensorPlan,
+    WeightIndex,
+    plan_tensors,
+    read_config,
+    read_index,
+    weight_bytes,
+)
+from albor_gates.errors import ArtifactError, UsageError
+
+if TYPE_CHECKING:
+    import torch
+
+
+def rope_inv_freq(
+    rope: RopeConfig, head_dim: int, max_pos: int, seq_len: int | None = None
+) -> tuple[torch.Tensor, float]:
+    """Inverse frequencies and the cos/sin scale for a RoPE variant (fp32, CPU).
+
+    Formulas follow transformers' ``modeling_rope_utils.py`` (``_compute_*_parameters``).
+
+    Args:
+        rope: the rotary configuration.
+        head_dim: per-head width (all of it is rotated).
+        max_pos: ``max_position_embeddings``.
+        seq_len: current total length; only ``dynamic`` uses it (beyond ``max_pos``).
+
+    Returns:
+        (inv_freq of shape ``[head_dim // 2]``, attention scaling factor for cos/sin).
+    """
+    import torch
+
+    dim = head_dim
+    base = rope.theta
+    idx = torch.arange(0, dim, 2, dtype=torch.int64).to(torch.float32)
+    if rope.rope_type == "dynamic":
+        length = max(seq_len or max_pos, max_pos)
+        base = base * ((rope.factor * length / max_pos) - (rope.factor - 1)) ** (dim / (dim - 2))
+        return 1.0 / (base ** (idx / dim)), 1.0
+    inv_freq = 1.0 / (base ** (idx / dim))
+    if rope.rope_type == "default":
+        return inv_freq, 1.0
+    if rope.rope_type == "linear":
+        return inv_freq / rope.factor, 1.0
+    if rope.rope_type == "llama3":
+        assert rope.low_freq_factor is not None and rope.high_freq_factor is not None
+        old_ctx = float(rope.original_max_position_embeddings or max_pos)
+        low_wl = old_ctx / rope.low_freq_factor
+        high_wl = old_ctx / rope.high_freq_factor
+        wavelen = 2 * math.pi / inv_freq
+        scaled = torch.where(wavelen > low_wl, inv_freq / rope.factor, inv_freq)
+        smooth = (old_ctx / wavelen - rope.low_freq_factor) / (
+            rope.high_freq_factor - rope.low_freq_factor
+        )
+        smoothed = (1 - smooth) * scaled / rope.factor + smooth * scaled
+        medium = ~(wavelen < high_wl) * ~(wavelen > low_wl)
+        return torch.where(medium, smoothed, scaled), 1.0
+    # yarn
+    factor = rope.factor
+
+    def get_mscale(scale: float, mscale: float = 1.0) -> float:
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    attention = rope.attention_factor
+    if attention is None:
+        if rope.mscale and rope.mscale_all_dim:
+            attention = get_mscale(factor, rope.mscale) / get_mscale(factor, rope.mscale_all_dim)
+        else:
+            attention = get_mscale(factor)
+    original = float(rope.original_max_position_embeddings or max_pos)
+
+    def correction_dim(rotations: float) -> float:
+        return (dim * math.log(original / (rotations * 2 * math.pi))) / (2 * math.log(base))
+
+    low = correction_dim(rope.beta_fast)
+    high = correction_dim(rope.beta_slow)
+    if rope.truncate:
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001  # transformers' guard against a zero-width ramp
+    pos_freqs = base ** (torch.arange(0, dim, 2).to(torch.float32) / dim)
+    extrapolation = 1.0 / pos_freqs
+    interpolation = 1.0 / (factor * pos_freqs)
+    ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+    extra_factor = 1 - ramp
+    inv = interpolation * (1 - extra_factor) + extrapolation * extra_factor
+    return inv, float(attention)
+
+
+@dataclass
+class _Layer:
+    ln1: torch.Tensor
+    ln2: torch.Tensor
+    w_qkv: torch.Tensor
+    b_qkv: torch.Tensor | None
+    w_o: torch.Tensor
+    b_o: torch.Tensor | None
+    q_norm: torch.Tensor | None
+    k_norm: torch.Tensor | None
+    w_gate_up: torch.Tensor
+    b_gate_up: torch.Tensor | None
+    w_down: torch.Tensor
+    b_down: torch.Tensor | None
+    sliding: bool
+
+
+class KVCache:
+    """Preallocated keys and values for incremental decoding.
+
+    Attributes:
+        keys: per layer, ``[batch, kv_heads, capacity, head_dim]``.
+        values: same shape as ``keys``.
+        length: positions filled so far (the next token's position).
+        capacity: positions allocated.
+    """
+
+    def __init__(self, model: DecoderModel, batch: int, capacity: int) -> None:
+        """Allocate a cache for ``batch`` sequences of up to ``capacity`` positions.
+
+        Args:
+            model: the decoder the cache belongs to.
+            batch: number of sequences decoded together.
+            capacity: longest total length (prompt + new tokens).
+        """
+        import torch
+
+        if capacity <= 0 or batch <= 0:
+            raise UsageError(f"KV cache needs batch ≥ 1 and capacity ≥ 1, got {batch} × {capacity}")
+        cfg = model.config
+        shape = (batch, cfg.num_kv_heads, capacity, cfg.head_dim)
+        self.keys = [
+            torch.empty(shape, dtype=model.dtype, device=model.device)
+            for _ in range(cfg.num_layers)
+        ]
+        self.values = [
+            torch.empty(shape, dtype=model.dtype, device=model.device)
+            for _ in range(cfg.num_layers)
+        ]
+        self.length = 0
+        self.capacity = capacity
+
+
+class DecoderModel:
+    """The reference decoder, holding its weights on one device in one dtype.
+
+    Build it with :func:`load_model`. Forward methods run under ``torch.inference_mode``.
+
+    Attributes:
+        config: the parsed :class:`DecoderConfig`.
+        device: where the weights live.
+        dtype: the compute dtype.
+        embed: ``[vocab, hidden]`` embedding matrix.
+        lm_head: ``[vocab, hidden]`` output projection (the embedding itself when tied).
+        tied: whether ``lm_head`` is the embedding.
+        source: the path the model was loaded from.
+        unused_tensors: stored tensors the decoder does not use (e.g. ``rotary_emb.inv_freq``).
+    """
+
+    def __init__(
+        self,
+        config: DecoderConfig,
+        device: torch.device,
+        dtype: torch.dtype,
+        embed: torch.Tensor,
+        lm_head: torch.Tensor,
+        norm: torch.Tensor,
+        layers: list[_Layer],
+        *,
+        tied: bool,
+        source: str = "",
+        unused_tensors: tuple[str, ...] = (),
+    ) -> None:
+        """Assemble a model from loaded tensors (use :func:`load_model` instead)."""
+        self.config = config
+        self.device = device
+        self.dtype = dtype
+        self.embed = embed
+        self.lm_head = lm_head
+        self.norm = norm
+        self._layers = layers
+        self.tied = tied
+        self.source = source
+        self.unused_tensors = unused_tensors
+        self._rope_cache: tuple[int, torch.Tensor, torch.Tensor] | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def num_parameters(self) -> int:
+        """Parameters actually used (tied embeddings counted once)."""
+        total = self.embed.numel() + self.norm.numel()
+        if not self.tied:
+            total += self.lm_head.numel()
+        for layer in self._layers:
+            for t in (
+                layer.ln1,
+                layer.ln2,
+                layer.w_qkv,
+                layer.b_qkv,
+                layer.w_o,
+                layer.b_o,
+                layer.q_norm,
+                layer.k_norm,
+                layer.w_gate_up,
+                layer.b_gate_up,
+                layer.w_down,
+                layer.b_down,
+            ):
+                if t is not None:
+                    total += t.numel()
+        return int(total)
+
+    def forward_flops_per_token(self, context: int) -> float:
+        """Approximate forward FLOPs per token: 2 × matmul parameters + attention.
+
+        Args:
+            context: average number of keys each query attends to.
+
+        Returns:
+            FLOPs (multiply-add counted as 2) including the vocabulary projection.
+        """
+        cfg = self.config
+        matmul_params = self.lm_head.numel()
+        for layer in self._layers:
+            matmul_params += layer.w_qkv.numel() + layer.w_o.numel()
+            matmul_params += layer.w_gate_up.numel() + layer.w_down.numel()
+        attention = 4 * cfg.num_layers * cfg.num_heads * cfg.head_dim * context
+        return 2.0 * matmul_params + attention
+
+    def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        # transformers' RMSNorm: statistics in fp32, cast back, then scale (same rounding).
+        xf = x.to(torch.float32)
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.config.rms_norm_eps)
+        return weight * xf.to(x.dtype)
+
+    def _cos_sin(self, start: int, end: int) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        cfg = self.config
+        if cfg.rope.rope_type == "dynamic" and end > cfg.max_position_embeddings:
+            # NTK-dynamic frequencies depend on the current length (transformers'
+            # dynamic_rope_update recomputes them per forward from max(position) + 1).
+            inv, scale = rope_inv_freq(cfg.rope, cfg.head_dim, cfg.max_position_embeddings, end)
+            pos = torch.arange(start, end, dtype=torch.float32)
+            freqs = pos[:, None] * inv[None, :]
+            emb = torch.cat((freqs, freqs), dim=-1)
+            cos = (emb.cos() * scale).to(self.device, self.dtype)
+            sin = (emb.sin() * scale).to(self.device, self.dtype)
+            return cos, sin
+        cache = self._rope_cache
+        if cache is None or cache[0] < end:
+            length = max(end, 2 * (cache[0] if cache else 0), 256)
+            if cfg.rope.rope_type == "dynamic":
+                length = min(length, cfg.max_position_embeddings)
+                length = max(length, end)
+            inv, scale = rope_inv_freq(cfg.rope, cfg.head_dim, cfg.max_position_embeddings)
+            pos = torch.arange(length, dtype=torch.float32)
+            freqs = pos[:, None] * inv[None, :]
+            emb = torch.cat((freqs, freqs), dim=-1)
+            cache = (
+                length,
+                (emb.cos() * scale).to(self.device, self.dtype),
+                (emb.sin() * scale).to(self.device, self.dtype),
+            )
+            self._rope_cache = cache
+        return cache[1][start:end], cache[2][start:end]
+
+    @staticmethod
+    def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        half = x.shape[-1] // 2
+        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return x * cos + rotated * sin
+
+    def _mask(self, start: int, t: int, total: int, window: int | None) -> torch.Tensor:
+        import torch
+
+        q = torch.arange(start, start + t, device=self.device)[:, None]
+        k = torch.arange(total, device=self.device)[None, :]
+        allowed = k <= q
+        if window is not None:
+            allowed = allowed & (k > q - window)
+        return allowed
+
+    # ------------------------------------------------------------------ forward
+
+    def hidden_states(self, input_ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Run the decoder stack and the final RMSNorm.
+
+        Args:
+            input_ids: ``[batch, seq]`` token ids (int64) on any device.
+            cache: a :class:`KVCache` to append to (positions continue at ``cache.length``),
+                or None for a fresh forward from position 0.
+
+        Returns:
+            ``[batch, seq, hidden]`` in the compute dtype.
+
+        Raises:
+            UsageError: ids outside the vocabulary, or the cache would overflow.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        cfg = self.config
+        if input_ids.dim() != 2:
+            raise UsageError(f"input_ids must be [batch, seq], got shape {list(input_ids.shape)}")
+        b, t = input_ids.shape
+        start = cache.length if cache is not None else 0
+        end = start + t
+        if cache is not None and end > cache.capacity:
+            raise UsageError(f"KV cache holds {cache.capacity} positions; {end} were needed")
+        if t and input_ids.device.type == "cpu":
+            # Checked on the host (no device sync); ids produced on the device by argmax over
+            # the model's own vocabulary are in range by construction.
+            lo, hi = torch.aminmax(input_ids)
+            if int(lo) < 0 or int(hi) >= cfg.vocab_size:
+                raise UsageError(
+                    f"token id {int(hi) if int(hi) >= cfg.vocab_size else int(lo)} is outside "
+                    f"the model vocabulary [0, {cfg.vocab_size})"
+                )
+        ids = input_ids.to(self.device, torch.long)
+        with torch.inference_mode():
+            x = F.embedding(ids, self.embed)
+            cos, sin = self._cos_sin(start, end)
+            nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
+            q_out, kv_out = nh * hd, nkv * hd
+            masks: dict[bool, torch.Tensor | None] = {}
+            for li, layer in enumerate(self._layers):
+                window = cfg.sliding_window if layer.sliding else None
+                residual = x
+                h = self._rms(x, layer.ln1)
+                qkv = F.linear(h, layer.w_qkv, layer.b_qkv)
+                q = qkv[..., :q_out].view(b, t, nh, hd)
+                k = qkv[..., q_out : q_out + kv_out].view(b, t, nkv, hd)
+                v = qkv[..., q_out + kv_out :].view(b, t, nkv, hd)
+                if layer.q_norm is not None and layer.k_norm is not None:
+                    q = self._rms(q, layer.q_norm)
+                    k = self._rms(k, layer.k_norm)
+                q = self._rotate(q.transpose(1, 2), cos, sin)
+                k = self._rotate(k.transpose(1, 2), cos, sin)
+                v = v.transpose(1, 2)
+                if cache is not None:
+                    cache.keys[li][:, :, start:end] = k
+                    cache.values[li][:, :, start:end] = v
+                    k = cache.keys[li][:, :, :end]
+                    v = cache.values[li][:, :, :end]
+                attn = self._attend(q, k, v, start, t, end, window, masks, layer.sliding)
+                attn = attn.transpose(1, 2).reshape(b, t, q_out)
+                x = residual + F.linear(attn, layer.w_o, layer.b_o)
+                residual = x
+                h = self._rms(x, layer.ln2)
+                gu = F.linear(h, layer.w_gate_up, layer.b_gate_up)
+                inter = cfg.intermediate_size
+                act = F.silu(gu[..., :inter]).mul_(gu[..., inter:])  # in place: one buffer less
+                del gu
+                x = residual + F.linear(act, layer.w_down, layer.b_down)
+            x = self._rms(x, self.norm)
+        if cache is not None:
+            cache.length = end
+        return x
+
+    def _attend(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        start: int,
+        t: int,
+        end: int,
+        window: int | None,
+        masks: dict[bool, torch.Tensor | None],
+        sliding: bool,
+    ) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        cfg = self.config
+        gqa = cfg.num_kv_heads != cfg.num_heads
+        if t == 1:
+            if window is not None and end > window:
+                k = k[:, :, end - window :]
+                v = v[:, :, end - window :]
+            if gqa:
+                # One query per head: fold the query heads of a group into the sequence axis so
+                # SDPA sees plain multi-query attention (no mask is needed for a single query).
+                b = q.shape[0]
+                groups = cfg.num_heads // cfg.num_kv_heads
+                qg = q.reshape(b, cfg.num_kv_heads, groups, cfg.head_dim)
+                out = F.scaled_dot_product_attention(qg, k, v)
+                return out.reshape(b, cfg.num_heads, 1, cfg.head_dim)
+            return F.scaled_dot_product_attention(q, k, v)
+        if start == 0 and (window is None or window >= end):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
+        if sliding not in masks:
+            masks[sliding] = self._mask(start, t, end, window)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=masks[sliding], enable_gqa=gqa)
+
+    def project(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Project hidden states onto the vocabulary, returning fp32 logits.
+
+        Args:
+            hidden: ``[..., hidden]`` in the compute dtype.
+
+        Returns:
+            ``[..., vocab]`` float32 logits (materialised in full: callers with long inputs
+            use the chunked loss of :mod:`albor_gates.checker.evaluate`).
+        """
+        import torch
+        import torch.nn.functional as F
+
+        with torch.inference_mode():
+            return F.linear(hidden, self.lm_head).float()
+
+    def logits(self, input_ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Full forward: ``[batch, seq]`` ids → ``[batch, seq, vocab]`` fp32 logits.
+
+        Args:
+            input_ids: token ids.
+            cache: optional KV cache (see :meth:`hidden_states`).
+
+        Returns:
+            float32 logits.
+        """
+        return self.project(self.hidden_states(input_ids, cache))
+
+    def new_cache(self, batch: int, capacity: int) -> KVCache:
+        """Allocate a :class:`KVCache` for this model.
+
+        Args:
+            batch: sequences decoded together.
+            capacity: longest total length.
+
+        Returns:
+            An empty cache.
+        """
+        return KVCache(self, batch, capacity)
+
+
+def _element_size(dtype: torch.dtype) -> int:
+    import torch
+
+    return int(torch.empty((), dtype=dtype).element_size())
+
+
+def inspect_model(path: str | os.PathLike[str]) -> tuple[DecoderConfig, WeightIndex, TensorPlan]:
+    """Read config and headers and plan the tensors, without loading any weight data.
+
+    Args:
+        path: model file, index or folder (see :func:`albor_gates.checker.weights.locate`).
+
+    Returns:
+        (config, header index, tensor plan).
+    """
+    index = read_index(path)
+    config = read_config(index.config_path)
+    return config, index, plan_tensors(config, index)
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    device: str | torch.device = "auto",
+    dtype: torch.dtype | None = None,
+) -> DecoderModel:
+    """Load a llama / mistral / qwen2 / qwen3 checkpoint into the reference decoder.
+
+    The config and safetensors headers are read first; shapes are checked against the config
+    and the model is refused before loading when it cannot fit on the device. Tensors are then
+    read one at a time through ``safe_open`` (memory-mapped) and converted to ``dtype``.
+
+    Args:
+        path: a ``.safetensors`` file, a ``model.safetensors.index.json`` or a folder, with
+            ``config.json`` beside it.
+        device: a device string for :func:`resolve_device` or a ``torch.device``.
+        dtype: compute dtype; None → the device policy (fp32 CPU, bf16 CUDA).
+
+    Returns:
+        The loaded :class:`DecoderModel`.
+
+    Raises:
+        UsageError: bad device, or the model does not fit on it.
+        ArtifactError: unsupported or inconsistent config / weights.
+    """
+    import torch
+    from safetensors import SafetensorError, safe_open
+
+    dev = resolve_device(device) if isinstance(device, str) else device
+    dt = dtype if dtype is not None else compute_dtype(dev)
+    config, index, plan = inspect_model(path)
+    fits_on_device(weight_bytes(plan, _element_size(dt)), dev, what=str(path))
+
+    by_file: dict[str, list[str]] = {}
+    for name in plan.expected:
+        by_file.setdefault(index.tensors[name].file, []).append(name)
+    loaded: dict[str, torch.Tensor] = {}
+    for file, names in by_file.items():
+        try:
+            with safe_open(file, framework="pt", device="cpu") as fh:
+                for name in names:
+                    loaded[name] = fh.get_tensor(name).to(device=dev, dtype=dt)
+        except SafetensorError as e:
+            raise ArtifactError(f"{file}: cannot read tensor data: {e}") from e
+        except OSError as e:
+            raise ArtifactError(f"{file}: cannot read: {e.strerror or e}") from e
+
+    p = plan.prefix
+
+    def take(name: str) -> torch.Tensor:
+        return loaded.pop(name)
+
+    def maybe(name: str) -> torch.Tensor | None:
+        return loaded.pop(name) if name in loaded else None
+
+    layers: list[_Layer] = []
+    for i in range(config.num_layers):
+        b = f"{p}layers.{i}."
+        w_qkv = torch.cat(
+            [
+                take(b + "self_attn.q_proj.weight"),
+                take(b + "self_attn.k_proj.weight"),
+                take(b + "self_attn.v_proj.weight"),
+            ]
+        )
+        b_qkv = None
+        if config.attention_bias:
+            b_qkv = torch.cat(
+                [
+                    take(b + "self_attn.q_proj.bias"),
+                    take(b + "self_attn.k_proj.bias"),
+                    take(b + "self_attn.v_proj.bias"),
+                ]
+            )
+        w_gate_up = torch.cat([take(b + "mlp.gate_proj.weight"), take(b + "mlp.up_proj.weight")])
+        b_gate_up = None
+        if config.mlp_bias:
+            b_gate_up = torch.cat([take(b + "mlp.gate_proj.bias"), take(b + "mlp.up_proj.bias")])
+        layers.append(
+            _Layer(
+                ln1=take(b + "input_layernorm.weight"),
+                ln2=take(b + "post_attention_layernorm.weight"),
+                w_qkv=w_qkv,
+                b_qkv=b_qkv,
+                w_o=take(b + "self_attn.o_proj.weight"),
+                b_o=maybe(b + "self_attn.o_proj.bias"),
+                q_norm=maybe(b + "self_attn.q_norm.weight"),
+                k_norm=maybe(b + "self_attn.k_norm.weight"),
+                w_gate_up=w_gate_up,
+                b_gate_up=b_gate_up,
+                w_down=take(b + "mlp.down_proj.weight"),
+                b_down=maybe(b + "mlp.down_proj.bias"),
+                sliding=config.sliding_layers[i],
+            )
+        )
+    embed = take(f"{p}embed_tokens.weight")
+    lm_head = embed if plan.tied else take("lm_head.weight")
+    return DecoderModel(
+        config,
+        dev,
+        dt,
+        embed,
+        lm_head,
+        take(f"{p}norm.weight"),
+        layers,
+        tied=plan.tied,
+        source=str(path),
+        unused_tensors=plan.unused,
+    )
