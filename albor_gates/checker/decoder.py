@@ -520,7 +520,6 @@ def load_model(
         UsageError: bad device, or the model does not fit on it.
         ArtifactError: unsupported or inconsistent config / weights.
     """
-    import torch
     from safetensors import SafetensorError, safe_open
 
     dev = resolve_device(device) if isinstance(device, str) else device
@@ -542,7 +541,40 @@ def load_model(
         except OSError as e:
             raise ArtifactError(f"{file}: cannot read: {e.strerror or e}") from e
 
-    p = plan.prefix
+    return assemble(
+        config,
+        loaded,
+        dev,
+        dt,
+        prefix=plan.prefix,
+        tied=plan.tied,
+        source=str(path),
+        unused=plan.unused,
+    )
+
+
+def assemble(
+    config: DecoderConfig,
+    loaded: dict[str, torch.Tensor],
+    dev: torch.device,
+    dt: torch.dtype,
+    *,
+    prefix: str = "model.",
+    tied: bool,
+    source: str,
+    unused: tuple[str, ...] = (),
+) -> DecoderModel:
+    """Build a :class:`DecoderModel` from Hugging Face-named tensors already on ``dev``.
+
+    ``loaded`` is consumed (tensors are popped as they are placed). Used by :func:`load_model`
+    and by loaders of other formats (GGUF) that map their tensors to Hugging Face names.
+
+    Raises:
+        KeyError: a required tensor is missing (callers check the plan first).
+    """
+    import torch
+
+    p = prefix
 
     def take(name: str) -> torch.Tensor:
         return loaded.pop(name)
@@ -591,7 +623,7 @@ def load_model(
             )
         )
     embed = take(f"{p}embed_tokens.weight")
-    lm_head = embed if plan.tied else take("lm_head.weight")
+    lm_head = embed if tied else take("lm_head.weight")
     return DecoderModel(
         config,
         dev,
@@ -600,7 +632,63 @@ def load_model(
         lm_head,
         take(f"{p}norm.weight"),
         layers,
-        tied=plan.tied,
-        source=str(path),
-        unused_tensors=plan.unused,
+        tied=tied,
+        source=source,
+        unused_tensors=unused,
+    )
+
+
+def random_init_like(model: DecoderModel, *, seed: int = 0, std: float = 0.02) -> DecoderModel:
+    """The same architecture with from-scratch weights: the init-loss signal's baseline.
+
+    Matrices ~ N(0, std²) (transformers' ``initializer_range`` default 0.02), norm weights 1,
+    biases 0 — what ``apr pretrain`` without ``--init`` starts from (GATES.md §2.4). The
+    generator is seeded, so the from-scratch loss is reproducible.
+    """
+    import dataclasses
+
+    import torch
+
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+
+    def normal(t: torch.Tensor) -> torch.Tensor:
+        x = torch.randn(t.shape, generator=gen, dtype=torch.float32) * std
+        return x.to(device=t.device, dtype=t.dtype)
+
+    def ones(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else torch.ones_like(t)
+
+    def zeros(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else torch.zeros_like(t)
+
+    layers = [
+        dataclasses.replace(
+            layer,
+            ln1=torch.ones_like(layer.ln1),
+            ln2=torch.ones_like(layer.ln2),
+            w_qkv=normal(layer.w_qkv),
+            b_qkv=zeros(layer.b_qkv),
+            w_o=normal(layer.w_o),
+            b_o=zeros(layer.b_o),
+            q_norm=ones(layer.q_norm),
+            k_norm=ones(layer.k_norm),
+            w_gate_up=normal(layer.w_gate_up),
+            b_gate_up=zeros(layer.b_gate_up),
+            w_down=normal(layer.w_down),
+            b_down=zeros(layer.b_down),
+        )
+        for layer in model._layers
+    ]
+    embed = normal(model.embed)
+    lm_head = embed if model.tied else normal(model.lm_head)
+    return DecoderModel(
+        model.config,
+        model.device,
+        model.dtype,
+        embed,
+        lm_head,
+        torch.ones_like(model.norm),
+        layers,
+        tied=model.tied,
+        source=f"random init (seed {seed}, std {std}) of {model.source}",
     )

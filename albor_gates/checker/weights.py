@@ -386,6 +386,14 @@ def read_config(path: str | os.PathLike[str]) -> DecoderConfig:
     cfg = _read_json(p, _CONFIG_MAX_BYTES, "config.json")
     if not isinstance(cfg, dict):
         raise ArtifactError(f"{p}: config.json must be a JSON object")
+    return config_from_dict(cfg, p)
+
+
+def config_from_dict(cfg: dict[str, Any], p: Path) -> DecoderConfig:
+    """Normalise a config.json-shaped dict (``p`` names its source in error messages).
+
+    Used for config.json files and for configs derived from a GGUF file's metadata.
+    """
     family = _family(cfg, p)
     defaults: list[str] = []
     vocab = _field(cfg, "vocab_size", p, int)

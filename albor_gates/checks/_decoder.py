@@ -1,0 +1,94 @@
+"""Shared model loading and settings for the model-evaluation check kinds (eval.*, infer.*).
+
+The decoder is loaded once per run per (device, dtype) and the tokenizer once; run options
+from the command line (``--device``, ``--seq-len``, ``--max-tokens``, ...) override the spec's
+params, and the effective settings are recorded in each gate's details so a report says
+exactly what was measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from albor_gates.checks.base import Context
+from albor_gates.errors import CheckSkipped, EvidenceError
+
+
+def setting(ctx: Context, name: str, default: Any) -> Any:
+    """A run option (command line) when given, else the spec's param value."""
+    value = ctx.options.get(name)
+    return default if value is None else value
+
+
+def _is_gguf(path: Path) -> bool:
+    if path.suffix.lower() == ".gguf":
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
+def device_name(ctx: Context) -> str:
+    """The requested device (``auto`` unless the command line names one)."""
+    return str(ctx.options.get("device") or "auto")
+
+
+def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -> Any:
+    """The reference decoder for the ``role`` artifact (safetensors or GGUF), loaded once."""
+    dev = device or device_name(ctx)
+    dtype_name = ctx.options.get("dtype")
+
+    def load(path: Path) -> Any:
+        from albor_gates.checker.device import parse_dtype, resolve_device
+
+        resolved = resolve_device(dev)
+        dt = parse_dtype(str(dtype_name), resolved) if dtype_name else None
+        if path.is_file() and _is_gguf(path):
+            from albor_gates.formats.gguf_model import load_gguf_model
+
+            return load_gguf_model(path, str(resolved), dt)
+        from albor_gates.checker.decoder import load_model
+
+        return load_model(path, resolved, dt)
+
+    return ctx.read(role, f"decoder:{dev}:{dtype_name}", load)
+
+
+def load_tokenizer(ctx: Context, role: str = "tokenizer", model_role: str = "model") -> Any:
+    """The tokenizer: the ``tokenizer`` artifact, else the one inside a GGUF model."""
+    if ctx.has(role):
+        from albor_gates.checker.tokens import load_tokenizer as load
+
+        return ctx.read(role, "tokenizers.Tokenizer", load)
+    if ctx.has(model_role) and _is_gguf(ctx.path(model_role)):
+        from albor_gates.formats.gguf_model import gguf_tokenizer
+
+        return ctx.read(model_role, "gguf-tokenizer", gguf_tokenizer)
+    raise CheckSkipped("no tokenizer.json (and the model is not a GGUF file carrying one)")
+
+
+def environment_details(model: Any) -> Mapping[str, Any]:
+    """Device, GPU name, torch and CUDA versions of a loaded model (for the report)."""
+    from albor_gates.checker.device import environment
+
+    env = environment(model.device)
+    return {
+        "device": env.device,
+        "device_type": env.device_type,
+        "device_name": env.device_name,
+        "torch": env.torch_version,
+        "cuda": env.cuda_version,
+        "threads": env.num_threads,
+        "dtype": str(model.dtype).replace("torch.", ""),
+    }
+
+
+def require_positive(name: str, value: Any) -> int:
+    """An integer setting ≥ 1 (an EvidenceError otherwise)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise EvidenceError(f"{name} must be a positive integer, got {value!r}")
+    return value

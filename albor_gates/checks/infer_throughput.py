@@ -1,0 +1,113 @@
+"""infer.throughput — decode tokens per second, measured on the device it runs on.
+
+The median of ``runs`` greedy generations of ``new_tokens`` (≥ 128 for AC-SHIP2-010) after
+``warmup`` untimed runs; also time to first token, p50 / p99 per-token latency, p99/p50 and the
+coefficient of variation. ``measure`` picks the judged figure: ``tokens_per_s`` (median;
+AC-SHIP2-010 ≥ 100, template ≥ 200 on an RTX 4090), ``p99_p50`` (template ≤ 5.0),
+``ttft_ms``, ``p50_ms``, ``p99_ms``, ``cv``.
+
+**A figure measured on other hardware never discharges a criterion stated for a GPU.**
+``reference`` names the device type the criterion is about (default ``cuda``: the seed's
+figures are for an RTX 4090). Measured on a different device type, the gate is SKIPPED with the
+figure in its details — an optional gate then WARNs, a required one is NO-GO — instead of
+passing a GPU criterion with a CPU number (or failing it). Use ``reference: any`` for a
+criterion about the hardware at hand.
+
+PASS (on CUDA): "decode 315.6 tok/s ≥ 100 (3 runs, CV 1.2%, RTX 4090)".
+FAIL (on CUDA): "tokens per s 87.3 tok/s, must be ≥ 100".
+SKIPPED (on CPU): "measured 41.2 tok/s on cpu; the criterion is stated for cuda".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer, setting
+from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.errors import CheckSkipped
+
+KIND = "infer.throughput"
+VERSION = 1
+TITLE = "Decode tokens/s, TTFT, p50/p99 latency, CV — on the criterion's reference device"
+ROLES = ("model",)
+OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
+NEEDS: frozenset[str] = frozenset({"torch", "gpu"})
+DEFAULT_EXPECT: Mapping[str, Any] | None = None
+
+
+class Params(CheckParams):
+    """Options of infer.throughput."""
+
+    prompt: str = "def fibonacci(n):"
+    new_tokens: int = Field(128, ge=1)
+    runs: int = Field(3, ge=1)
+    warmup: int = Field(1, ge=0)
+    reference: Literal["cuda", "cpu", "mps", "any"] = "cuda"
+    measure: Literal["tokens_per_s", "p99_p50", "ttft_ms", "p50_ms", "p99_ms", "cv"] = (
+        "tokens_per_s"
+    )
+
+
+def measure(ctx: Context, params: Params) -> Measurement:
+    """Benchmark once per run; report the chosen figure."""
+    model = load_decoder(ctx)
+    tok = load_tokenizer(ctx)
+    new_tokens = int(setting(ctx, "bench_tokens", params.new_tokens))
+    runs = int(setting(ctx, "bench_runs", params.runs))
+
+    def bench(_path: Any) -> Any:
+        from albor_gates.checker.bench import measure_throughput
+
+        report = ctx.progress("decode benchmark", float(runs + params.warmup))
+        return measure_throughput(
+            model,
+            params.prompt,
+            tokenizer=tok,
+            new_tokens=new_tokens,
+            runs=runs,
+            warmup=params.warmup,
+            progress=lambda done, total: report(done, total),
+        )
+
+    r = ctx.read("model", f"bench:{params.prompt}:{new_tokens}:{runs}:{params.warmup}", bench)
+    figures = {
+        "tokens_per_s": r.median_tokens_per_s,
+        "p99_p50": r.p99_p50_ratio,
+        "ttft_ms": r.ttft_s * 1000,
+        "p50_ms": r.latency_p50_s * 1000,
+        "p99_ms": r.latency_p99_s * 1000,
+        "cv": r.cv,
+    }
+    details = {
+        **{k: round(v, 6) for k, v in figures.items()},
+        "tokens_per_s_runs": list(r.tokens_per_s_runs),
+        "decode_tokens_per_s": r.decode_tokens_per_s,
+        "new_tokens": r.new_tokens,
+        "runs": r.runs,
+        "warmup": r.warmup,
+        **environment_details(model),
+    }
+    line = (
+        f"{r.median_tokens_per_s:.1f} tok/s median of {r.runs} runs × {r.new_tokens} tokens, "
+        f"TTFT {r.ttft_s * 1000:.1f} ms, p99/p50 {r.p99_p50_ratio:.2f}, CV {r.cv * 100:.1f}%, "
+        f"{r.device_name} ({r.dtype})"
+    )
+    if params.reference != "any" and r.device_type != params.reference:
+        raise CheckSkipped(
+            f"measured {line} on {r.device_type}; the criterion is stated for {params.reference} "
+            "hardware, so this figure neither passes nor fails it",
+            details=details,
+        )
+    unit = {"tokens_per_s": "tok/s", "ttft_ms": "ms", "p50_ms": "ms", "p99_ms": "ms"}.get(
+        params.measure, ""
+    )
+    return Measurement(
+        figures[params.measure],
+        subject=params.measure.replace("_", " "),
+        unit=unit,
+        summary=line,
+        details=details,
+    )
