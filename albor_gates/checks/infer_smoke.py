@@ -86,7 +86,7 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     """Generate and judge every prompt (cached for the run)."""
     model = load_decoder(ctx)
     tok = load_tokenizer(ctx)
-    prompts = _prompts(ctx, p)
+    prompts = list(ctx.options.get("prompts") or []) or _prompts(ctx, p)
     limit = setting(ctx, "max_prompts", p.max_prompts)
     if limit:
         prompts = prompts[: int(limit)]

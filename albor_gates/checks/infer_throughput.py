@@ -106,7 +106,14 @@ def measure(ctx: Context, params: Params) -> Measurement:
     )
     return Measurement(
         figures[params.measure],
-        subject=params.measure.replace("_", " "),
+        subject={
+            "tokens_per_s": "decode tokens/s",
+            "p99_p50": "p99/p50 latency",
+            "ttft_ms": "time to first token",
+            "p50_ms": "p50 token latency",
+            "p99_ms": "p99 token latency",
+            "cv": "run-to-run CV",
+        }[params.measure],
         unit=unit,
         summary=line,
         details=details,

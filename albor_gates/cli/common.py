@@ -92,6 +92,8 @@ def emit_reports(
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
 
+    if os.environ.get("RANK", "0") != "0":
+        return []  # under torchrun every rank evaluates; rank 0 alone reports
     fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
     written: list[Path] = []
     if output_dir is None:

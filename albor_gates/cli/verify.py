@@ -35,6 +35,26 @@ def bindings_for(path: Path) -> dict[str, str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Pretraining target config.json: also check init_load_semantics against it.",
 )
+@click.option(
+    "--val-tokens",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Validation tokens (.npy, .bin, text, JSONL): adds val loss and the init-loss signal.",
+)
+@click.option("--seq-len", type=click.IntRange(min=2), help="Evaluation window length.")
+@click.option("--stride", type=click.IntRange(min=1), help="Tokens between window starts.")
+@click.option("--max-tokens", type=click.IntRange(min=2), help="Evaluate the first N tokens.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Windows per forward pass.")
+@click.option(
+    "--prompt", "prompts", multiple=True, help="Smoke-test prompt (repeatable): adds generation."
+)
+@click.option("--max-new-tokens", type=click.IntRange(min=1), help="Tokens per smoke generation.")
+@click.option("--bench", is_flag=True, help="Add the decode-throughput benchmark.")
+@click.option("--parity", is_flag=True, help="Add CPU↔GPU logit parity (needs CUDA).")
+@click.option("--bench-tokens", type=click.IntRange(min=1), help="New tokens per benchmark run.")
+@click.option("--bench-runs", type=click.IntRange(min=1), help="Timed benchmark runs.")
+@click.option(
+    "--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), help="Compute dtype."
+)
 @click.option("-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS))
@@ -48,6 +68,18 @@ def verify(
     path: Path,
     specs: tuple[str, ...],
     target_config: Path | None,
+    val_tokens: Path | None,
+    seq_len: int | None,
+    stride: int | None,
+    max_tokens: int | None,
+    batch_size: int | None,
+    prompts: tuple[str, ...],
+    max_new_tokens: int | None,
+    bench: bool,
+    parity: bool,
+    bench_tokens: int | None,
+    bench_runs: int | None,
+    dtype: str | None,
     artifacts: tuple[str, ...],
     baseline: Path | None,
     formats: tuple[str, ...],
@@ -62,7 +94,10 @@ def verify(
 
     Runs the bundled `verify` suite (weights hygiene, INV-INIT-ARCH-MATCH-001 and the other
     architecture invariants, provenance) with config.json, tokenizer.json and README.md taken
-    from beside PATH. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error.
+    from beside PATH. --val-tokens adds the recomputed validation loss and the init-loss
+    signal, --prompt the smoke generation, --bench the decode benchmark (on --device).
+    Under torchrun the evaluation is sharded across ranks; rank 0 reports.
+    Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error, 130 interrupted.
     """
     from albor_gates.cli.common import (
         emit_reports,
@@ -83,6 +118,15 @@ def verify(
     if target_config is not None:
         names.append("init-target")
         binds["target"] = str(target_config)
+    if val_tokens is not None:
+        names.append("verify-eval")
+        binds["tokens"] = str(val_tokens)
+    if prompts or max_new_tokens is not None:
+        names.append("verify-smoke")
+    if bench or bench_tokens is not None or bench_runs is not None:
+        names.append("verify-bench")
+    if parity:
+        names.append("verify-parity")
     plans = []
     for name in names:
         file = Path(name)
@@ -101,7 +145,18 @@ def verify(
         artifacts={k: v for k, v in binds.items() if k in declared},
         baseline=baseline,
         skip=frozenset(skip),
-        options={"device": device},
+        options={
+            "device": device,
+            "dtype": dtype,
+            "seq_len": seq_len,
+            "stride": stride,
+            "max_tokens": max_tokens,
+            "batch_size": batch_size,
+            "prompts": list(prompts) or None,
+            "max_new_tokens": max_new_tokens,
+            "bench_tokens": bench_tokens,
+            "bench_runs": bench_runs,
+        },
         observer=observer,
     )
     try:

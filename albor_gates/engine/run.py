@@ -453,7 +453,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         environment=dict(opts.environment) if opts.environment is not None else _environment(),
         generated_at=generated,
         tool_version=__version__,
-        options={k: v for k, v in sorted(opts.options.items()) if _jsonable(v)},
+        options={k: v for k, v in sorted(opts.options.items()) if v is not None and _jsonable(v)},
     )
 
 
