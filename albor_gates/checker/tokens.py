@@ -130,9 +130,11 @@ def _cut(ids: np.ndarray, max_tokens: int | None) -> np.ndarray:
 def _load_npy(p: Path, max_tokens: int | None) -> TokenSource:
     import numpy as np
 
+    import zipfile
+
     try:
         arr = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise ArtifactError(f"{p}: not a readable .npy array: {e}") from e
     if not isinstance(arr, np.ndarray):
         raise ArtifactError(f"{p}: .npy holds {type(arr).__name__}, expected one array")
