@@ -128,9 +128,9 @@ def _cut(ids: np.ndarray, max_tokens: int | None) -> np.ndarray:
 
 
 def _load_npy(p: Path, max_tokens: int | None) -> TokenSource:
-    import numpy as np
-
     import zipfile
+
+    import numpy as np
 
     try:
         arr = np.load(p, mmap_mode="r", allow_pickle=False)

@@ -6,6 +6,9 @@ it): ``operator`` (§0 identity, §1 install facts), ``consumer`` (§7 independe
 its path; unknown keys are errors. The value is the number of problems (default ``eq: 0``), so
 a missing HF commit sha is a FAIL that names ``release.hf_commit`` — nothing is invented.
 
+The document itself goes into the report's details, so a rendered verdict document quotes the
+operator's facts from the evidence record, never from hand-typed text.
+
 PASS: a complete operator.yaml → "0 problems in operator evidence".
 FAIL: no ``release.hf_commit`` → "1 problem in operator evidence: release.hf_commit: Field
 required".
@@ -42,9 +45,11 @@ def measure(ctx: Context, params: Params) -> Measurement:
     docs = ctx.read("source", "records:auto", read_records)
     model = SCHEMAS[params.schema_name]
     problems: list[str] = []
+    document: Any = None
     if len(docs) != 1:
         problems.append(f"expected one document, found {len(docs)}")
     else:
+        document = docs[0]
         try:
             model.model_validate(docs[0])
         except ValidationError as e:
@@ -58,7 +63,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         len(problems),
         subject="evidence problems",
         summary=summary,
-        details={"problems": problems, "schema": params.schema_name},
+        details={"problems": problems, "schema": params.schema_name, "document": document},
         fix=f"complete {ctx.path('source').name} "
         f"(see `gates schema --evidence {params.schema_name}`)",
     )

@@ -12,7 +12,7 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, lint, schema, show, stamp, verify
+from albor_gates.cli import check, dogfood, lint, schema, show, stamp, verify
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -37,6 +37,7 @@ def cli() -> None:
 for _cmd in (
     check.check,
     verify.verify,
+    dogfood.dogfood,
     stamp.stamp,
     lint.lint,
     show.explain,

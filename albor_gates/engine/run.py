@@ -404,10 +404,12 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     waivers: list[WaiverOutcome] = []
     artifacts: dict[tuple[str, str], ArtifactInfo] = {}
     specs: dict[str, SpecInfo] = {}
+    # one cache for the whole run: keys are resolved paths, so specs that share a file (or a
+    # loaded model, or a computed evaluation) read it once
+    cache: dict[tuple[str, str], tuple[bool, Any]] = {}
+    digests: dict[str, str] = {}
     for plan, bound in zip(plans, binds, strict=True):
         spec_id = plan.spec_id
-        cache: dict[tuple[str, str], tuple[bool, Any]] = {}
-        digests: dict[str, str] = {}
         by_id: dict[str, GateResult] = {}
         for pg in plan.gates:
             opts.observer.gate_started(pg)
@@ -459,3 +461,19 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
 
 def _jsonable(v: Any) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
+
+
+def restrict(verdict: Verdict, spec_ids: set[str]) -> Verdict:
+    """The verdict of a subset of the evaluated root specs, decided on their gates alone."""
+    results = tuple(r for r in verdict.results if r.spec in spec_ids)
+    waivers = tuple(w for w in verdict.waivers if w.spec in spec_ids)
+    decision, reasons = decide(results, waivers)
+    members = {r.spec for r in results} | spec_ids
+    return replace(
+        verdict,
+        decision=decision,
+        reasons=reasons,
+        results=results,
+        waivers=waivers,
+        specs=tuple(s for s in verdict.specs if s.id in members or not s.root),
+    )

@@ -1,0 +1,99 @@
+"""``gates dogfood`` — the filled /dogfood verdict document of a release, from evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+DOGFOOD_SPEC = "albor-370m-v1/dogfood"
+SHIP_SPEC = "albor-370m-v1/ship-model-2"
+
+
+@click.command()
+@click.argument(
+    "release", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the document and reports (default: ./dogfood-DATE).",
+)
+@click.option("--force", is_flag=True, help="Replace the files of an earlier run in OUTPUT_DIR.")
+@click.option("--spec", default=DOGFOOD_SPEC, show_default=True, help="The dogfood spec.")
+@click.option("--ship-spec", default=SHIP_SPEC, show_default=True, help="Spec for the citations.")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
+@click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option("-q", "--quiet", is_flag=True)
+@click.option("--color/--no-color", default=None)
+def dogfood(
+    release: Path | None,
+    output_dir: Path | None,
+    force: bool,
+    spec: str,
+    ship_spec: str,
+    device: str,
+    strict: bool,
+    quiet: bool,
+    color: bool | None,
+) -> int:
+    """Run the /dogfood checklist on RELEASE and render the filled verdict document.
+
+    RELEASE is a published release folder with its evidence/ (default: the bundled example
+    release). Writes dogfood-verdict.md, warnings.md (WARN) or no-go.md (NO-GO), and the JSON,
+    HTML, SARIF and JUnit reports. Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
+    """
+    from albor_gates.cli.common import exit_code_for, use_color
+    from albor_gates.cli.progress import make_observer
+    from albor_gates.engine.clock import clock_from_env
+    from albor_gates.engine.plan import build_plan
+    from albor_gates.engine.record import to_record
+    from albor_gates.engine.run import RunOptions, evaluate_plans, restrict
+    from albor_gates.errors import UsageError
+    from albor_gates.io import atomic_write_text
+    from albor_gates.render import FILENAMES, RENDERERS, Format
+    from albor_gates.render import text as text_renderer
+    from albor_gates.render.dogfood import render_dogfood
+    from albor_gates.spec.loader import SpecResolver
+    from albor_gates.spec.resources import data_dir
+
+    root = release or data_dir("examples") / "albor-tiny-v1"
+    resolver = SpecResolver()
+    plans = []
+    for name in (spec, ship_spec):
+        path = Path(name) if Path(name).is_file() else None
+        if path is None:
+            anchor = resolver.load(data_dir("invariants") / "verify.yaml")
+            path = resolver.find(name, anchor)
+        if path is None:
+            raise UsageError(f"no spec named {name!r} (a file or a bundled short name)")
+        plans.append(build_plan(resolver.resolve(path)))
+    clock = clock_from_env()
+    out = output_dir or Path(f"dogfood-{clock.now().date().isoformat()}")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise UsageError(f"{out} is not empty; pass --force to replace its files, or choose -o DIR")
+    observer = make_observer(quiet)
+    opts = RunOptions(root=root, options={"device": device}, clock=clock, observer=observer)
+    try:
+        verdict = evaluate_plans(plans, opts)
+    finally:
+        close = getattr(observer, "close", None)
+        if close is not None:
+            close()
+    dog = restrict(verdict, {plans[0].spec_id})
+    ship = restrict(verdict, {plans[1].spec_id})
+    dog_rec, ship_rec = to_record(dog), to_record(ship)
+    files = render_dogfood(dog_rec, ship_rec)
+    for fmt in (Format.JSON, Format.HTML, Format.SARIF, Format.JUNIT, Format.MARKDOWN):
+        files[FILENAMES[fmt]] = RENDERERS[fmt](dog_rec)
+    files["ship-model-2-report.json"] = RENDERERS[Format.JSON](ship_rec)
+    for name, text in sorted(files.items()):
+        atomic_write_text(out / name, text)
+    if not quiet:
+        click.echo(text_renderer.render(dog_rec, color=use_color(color)), nl=False)
+        click.echo(f"verdict document: {out / 'dogfood-verdict.md'}")
+        for name in sorted(files):
+            if name != "dogfood-verdict.md":
+                click.echo(f"wrote {out / name}")
+    return exit_code_for(dog.decision.value, strict=strict, internal=verdict.internal_error)
