@@ -128,7 +128,6 @@ def test_nul_byte_is_one_located_line() -> None:
         load_yaml_text("id: a\nx: b\x00c\n", "z.yaml")
     msg = str(e.value)
     assert "\n" not in msg
-    assert msg == (
-        "z.yaml:2:5: unacceptable character '\\x00': special characters are not allowed "
-        "(specs are plain UTF-8 text)"
-    )
+    # libyaml says "control characters", PyYAML's pure-Python reader "special characters"
+    assert msg.startswith("z.yaml:2:5: unacceptable character '\\x00': ")
+    assert msg.endswith("characters are not allowed (specs are plain UTF-8 text)")

@@ -1,0 +1,35 @@
+"""Run every benchmark script once, in sequence (`make bench`).
+
+Each script prints its own ratios against a baseline measured in the same run; see the
+module docstrings for targets. The heavy ones build cached inputs on first use
+(.benchmarks/ or ~/.cache/albor-gates).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = [
+    ["bench_engine.py", "--runs", "9"],
+    ["bench_verify.py", "--rounds", "3"],
+    ["bench_checker.py", "--reps", "3"],
+    ["bench_gguf.py", "--repeats", "3"],
+]
+
+
+def main() -> int:
+    failed = 0
+    for script, *args in SCRIPTS:
+        print(f"\n=== {script} {' '.join(args)}", flush=True)
+        rc = subprocess.run([sys.executable, str(HERE / script), *args], check=False).returncode
+        if rc != 0:
+            print(f"{script} exited {rc}")
+            failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
