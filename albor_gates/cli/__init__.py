@@ -12,7 +12,7 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, dogfood, lint, schema, show, stamp, verify
+from albor_gates.cli import check, dogfood, lint, plan, schema, show, stamp, verify
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -40,6 +40,7 @@ for _cmd in (
     dogfood.dogfood,
     stamp.stamp,
     lint.lint,
+    plan.plan,
     show.explain,
     show.list_cmd,
     schema.schema,

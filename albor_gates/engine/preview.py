@@ -1,0 +1,87 @@
+"""Plan mode: what an evaluation would run, on what, and what it needs — before running it.
+
+Reads no artifact content (only ``stat``), imports no torch: it tells an operator which gates
+need torch or a GPU, which artifacts are missing (those gates would ERROR, or be SKIPPED when
+optional), how many bytes the model gates would stream, and which waivers are already expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from albor_gates.engine.plan import Plan
+from albor_gates.engine.run import RunOptions, bind_artifacts
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """One gate as the plan sees it."""
+
+    spec: str
+    gate: str
+    check: str
+    needs: tuple[str, ...]
+    artifacts: tuple[str, ...]
+    missing: tuple[str, ...]
+    bytes: int
+    outcome: str
+
+
+def _size(path: Path | None) -> int:
+    if path is None or not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def preview(
+    plans: list[Plan], opts: RunOptions, today: dt.date
+) -> tuple[list[PlannedRow], list[str]]:
+    """Rows per gate, plus notes (expired waivers) — nothing is measured."""
+    rows: list[PlannedRow] = []
+    notes: list[str] = []
+    for plan in plans:
+        declared = {k: v for k, v in opts.artifacts.items() if k in plan.artifacts}
+        bound = bind_artifacts(plan, RunOptions(root=opts.root, artifacts=declared))
+        for g in plan.gates:
+            names = tuple(sorted(set(g.bindings.values())))
+            missing = tuple(n for n in names if not bound[n].present)
+            optional = [n for n in missing if bound[n].ref.optional or n in _optional_roles(g)]
+            if g.id in opts.skip:
+                outcome = "skip (--skip)"
+            elif missing and len(optional) < len(missing):
+                outcome = "ERROR: missing " + ", ".join(m for m in missing if m not in optional)
+            elif missing:
+                outcome = "SKIPPED: optional " + ", ".join(optional) + " absent"
+            else:
+                outcome = "run"
+            size = sum(_size(bound[n].path) for n in names) if "torch" in g.kind.NEEDS else 0
+            rows.append(
+                PlannedRow(
+                    plan.spec_id,
+                    g.id,
+                    g.kind.KIND,
+                    tuple(sorted(g.kind.NEEDS)),
+                    names,
+                    missing,
+                    size,
+                    outcome,
+                )
+            )
+        for w in plan.waivers:
+            if w.waiver.expires < today:
+                notes.append(
+                    f"waiver for {w.waiver.gate} expired on {w.waiver.expires.isoformat()} "
+                    f"({w.spec.doc.file}:{w.line}): the run would be NO-GO"
+                )
+    return rows, notes
+
+
+def _optional_roles(g: object) -> set[str]:
+    kind = getattr(g, "kind", None)
+    bindings = getattr(g, "bindings", {})
+    roles = set(getattr(kind, "OPTIONAL_ROLES", ()))
+    return {name for role, name in bindings.items() if role in roles}
