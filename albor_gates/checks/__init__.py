@@ -47,6 +47,7 @@ from albor_gates.checks import (
     tokenizer_roundtrip,
     tokenizer_vocab,
     train_tokens_per_param,
+    weights_dtypes,
     weights_stats,
     weights_structure,
 )
@@ -92,6 +93,7 @@ _MODULES: tuple[CheckKind, ...] = (
     tokenizer_roundtrip,
     tokenizer_vocab,
     train_tokens_per_param,
+    weights_dtypes,
     weights_stats,
     weights_structure,
 )

@@ -17,6 +17,10 @@ order) and optionally filtered with ``where``. ``measure`` picks what the bands 
 ``drop``                   first − last (how much the loss fell)
 =========================  ===================================================================
 
+``x_range: [lo, hi]`` keeps only the points whose ``x`` lies in that closed range, e.g.
+F-DISTILL-SMOKE-001 "val_loss at step 500 below step 0": ``{x: step, x_range: [0, 500],
+measure: drop}`` with ``expect: {gt: 0}``.
+
 The series is kept in the report (``details.plot``) so the HTML report can draw it.
 
 Example — the albor P2-E val-loss trajectory must not diverge past 10 nats::
@@ -82,6 +86,7 @@ class Params(CheckParams):
     x: str | None = None
     glob: str | None = None
     where: dict[str, Scalar] = {}
+    x_range: tuple[float, float] | None = None
     unit: str = ""
     name: str | None = None
 
@@ -128,6 +133,11 @@ def _series(ctx: Context, params: Params) -> tuple[list[float], list[float], str
         points.append((x, _number(str(path), i, y, params.field)))
     if not points:
         raise EvidenceError(f"{path}: no record has {params.field!r}")
+    if params.x_range is not None:
+        lo, hi = params.x_range
+        points = [p for p in points if lo <= p[0] <= hi]
+        if not points:
+            raise EvidenceError(f"{path}: no point with {params.x} in [{lo:g}, {hi:g}]")
     if xpath is not None:
         points.sort(key=lambda p: p[0])
     return [p[0] for p in points], [p[1] for p in points], str(path)
