@@ -19,7 +19,7 @@ $(BIN)/gates: pyproject.toml
 venv: $(BIN)/gates
 
 demo: venv
-	$(BIN)/gates check examples/quickstart/gates.yaml
+	$(BIN)/gates dogfood --force -o dogfood-demo
 
 lint: venv
 	$(BIN)/ruff check albor_gates tests benchmarks
