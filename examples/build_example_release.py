@@ -881,6 +881,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hashlib.sha256(LICENSE_SOURCE.read_bytes()).hexdigest() != LICENSE_SHA256:
         raise SystemExit(f"{LICENSE_SOURCE}: not the verbatim Apache-2.0 text (sha256 differs)")
     shutil.copyfile(LICENSE_SOURCE, out / "LICENSE")
+    # Byte-exact files (val.txt must round-trip, hashes must hold): no end-of-line conversion.
+    (out / ".gitattributes").write_text("* -text\n", encoding="utf-8")
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     data_source = f"python-stdlib-{platform.python_version()}"
