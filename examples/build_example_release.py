@@ -128,6 +128,13 @@ CHAT_TEMPLATE = (
 )
 TEST_DIR_NAMES = frozenset({"test", "tests", "idle_test"})
 PROMPT = "def fibonacci(n):"
+# What `optimizer_state_sha` in evidence/epoch-NNN.metadata.json hashes (quoted in run.json).
+OPTIMIZER_STATE_SHA_DEFINITION = (
+    "The serialisation is the JSON of ``param_groups`` (sorted keys) followed, for each parameter"
+    " index in order and each state key in sorted order, by"
+    ' ``"<index>/<key>/<dtype>/<shape>"`` and the tensor\'s raw little-endian bytes. Unlike hashing'
+    " ``torch.save`` output it does not depend on the pickle / zip container format."
+)
 
 
 @dataclass(frozen=True)
@@ -269,7 +276,11 @@ def train_tokenizer(texts: Sequence[str], recipe: Recipe) -> Tokenizer:
     )
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = qwen2_pre_tokenizer(MERGE_LEARNING_SPLIT_REGEX)
-    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
+    # The keywords are accepted at run time (the stubs lack them) and make tokenizer.json carry
+    # the same decoder block as Qwen2's.
+    tok.decoder = decoders.ByteLevel(  # type: ignore[call-arg]
+        add_prefix_space=False, trim_offsets=False, use_regex=False
+    )
     tok.post_processor = tk_processors.ByteLevel(
         add_prefix_space=False, trim_offsets=False, use_regex=False
     )
@@ -420,12 +431,7 @@ def lr_at(step: int, recipe: Recipe) -> float:
 
 
 def optimizer_state_sha(optimizer: torch.optim.Optimizer) -> str:
-    """sha256 of a canonical serialisation of the optimizer state.
-
-    The serialisation is the JSON of ``param_groups`` (sorted keys) followed, for each parameter
-    index in order and each state key in sorted order, by ``"<index>/<key>/<dtype>/<shape>"`` and
-    the tensor's raw little-endian bytes. Unlike hashing ``torch.save`` output it does not depend
-    on the pickle / zip container format.
+    """sha256 of the canonical serialisation ``OPTIMIZER_STATE_SHA_DEFINITION`` describes.
 
     Args:
         optimizer: the optimizer.
@@ -893,6 +899,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tok = train_tokenizer([text for _, text in corpus.train], recipe)
     check_split_equivalence(tok, [text for _, text in corpus.train + corpus.val])
     eot_id = tok.token_to_id(EOT)
+    if eot_id is None:
+        raise SystemExit(f"tokenizer: {EOT} was not added")
     tokenizer_size = tok.get_vocab_size(with_added_tokens=True)
     pad = recipe.vocab_pad_multiple
     vocab_size = (tokenizer_size + pad - 1) // pad * pad
@@ -946,9 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "optimizer": "torch.optim.AdamW (weight decay on every parameter, foreach=False)",
         "schedule": "linear warm-up to peak_lr over warmup_steps, then cosine to min_lr",
         "epoch_definition": "a block of steps_per_epoch optimizer steps, not a pass over the data",
-        "optimizer_state_sha_definition": optimizer_state_sha.__doc__.split("\n\n")[1]
-        .replace("\n    ", " ")
-        .strip(),
+        "optimizer_state_sha_definition": OPTIMIZER_STATE_SHA_DEFINITION,
         "data": {
             "data_source": data_source,
             "data_license": "PSF-2.0",
