@@ -22,8 +22,8 @@ demo: venv
 	$(BIN)/gates dogfood --force -o dogfood-demo
 
 lint: venv
-	$(BIN)/ruff check albor_gates tests benchmarks
-	$(BIN)/ruff format --check albor_gates tests benchmarks
+	$(BIN)/ruff check albor_gates tests benchmarks examples
+	$(BIN)/ruff format --check albor_gates tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

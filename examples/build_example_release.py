@@ -863,6 +863,140 @@ Weights: Apache-2.0 (see `LICENSE`). Training data: the Python standard library,
 """
 
 
+CHINCHILLA_MIN = 20.0  # contracts/chinchilla-gate-v1.yaml v1.1.0 (§87)
+BYPASS_LINE = "[P0-J] Chinchilla gate BYPASSED"
+
+
+def chinchilla_gate(
+    model: torch.nn.Module, recipe: Recipe, out: Path, force: bool
+) -> dict[str, Any]:
+    """P0-J: refuse to train below D/N = 20 unless forced; a forced run logs the bypass.
+
+    D = planned training tokens (steps x batch x seq), N = the model's parameters. The bypass
+    line goes to stdout and to evidence/train.log, and run.json records it, so the release's
+    evidence shows the run was knowingly under-provisioned (as albor-370m-v1 was, D/N = 0.083).
+    """
+    n = sum(p.numel() for p in model.parameters())
+    d = recipe.epochs * recipe.steps_per_epoch * recipe.batch_size * recipe.seq_len
+    ratio = d / n
+    record: dict[str, Any] = {
+        "planned_tokens": d,
+        "parameters": n,
+        "ratio": ratio,
+        "threshold": CHINCHILLA_MIN,
+        "bypass": False,
+        "bypass_logged": False,
+    }
+    if ratio >= CHINCHILLA_MIN:
+        return record
+    if not force:
+        raise SystemExit(
+            f"Chinchilla gate (P0-J): D/N = {ratio:.3f} < {CHINCHILLA_MIN:g}; "
+            "pass --force-under-provisioned to train anyway (the bypass is logged)"
+        )
+    line = f"{BYPASS_LINE} (D/N = {ratio:.3f} < {CHINCHILLA_MIN:g}, --force-under-provisioned)"
+    print(line, flush=True)
+    with (out / "evidence" / "train.log").open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    record.update(bypass=True, bypass_logged=True, log_line=line)
+    return record
+
+
+def replay(
+    config: dict[str, Any], stream: np.ndarray, recipe: Recipe, out: Path, steps: int
+) -> None:
+    """Re-run the first ``steps`` optimizer steps from the same seed (AC-SHIP2-011).
+
+    A fresh model from the same seed, a fresh optimizer and the same batch generator and LR
+    schedule; each step's loss goes to evidence/replay-log.jsonl, to be compared step by step
+    with train-log.jsonl.
+    """
+    torch.manual_seed(recipe.seed)
+    model = Qwen2ForCausalLM(Qwen2Config.from_dict(config, dtype=torch.float32))
+    model.float()
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        params,
+        lr=recipe.peak_lr,
+        betas=(recipe.beta1, recipe.beta2),
+        eps=recipe.adam_eps,
+        weight_decay=recipe.weight_decay,
+        foreach=False,
+    )
+    batches = window_batches(stream, recipe, torch.Generator().manual_seed(recipe.seed))
+    with (out / "evidence" / "replay-log.jsonl").open("w", encoding="utf-8") as log:
+        for step in range(1, steps + 1):
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step - 1, recipe)
+            win = next(batches)
+            logits = model(input_ids=win[:, :-1], use_cache=False).logits
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), win[:, 1:].reshape(-1)
+            )
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, recipe.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            log.write(json.dumps({"step": step, "loss": loss.item()}) + "\n")
+    print(f"replayed the first {steps} steps into evidence/replay-log.jsonl", flush=True)
+
+
+def write_family_contract(out: Path, config: dict[str, Any]) -> None:
+    """The model-family contract this architecture is registered under (AC-SHIP2-001).
+
+    Same shape as aprender's contracts/model-families/*.yaml architecture block; status ACTIVE.
+    """
+    contract = {
+        "contract_id": "albor-tiny-qwen2-v1",
+        "version": "1.0.0",
+        "status": "ACTIVE",
+        "family": "qwen2",
+        "architectures": config["architectures"],
+        "architecture": {
+            "hidden_dim": config["hidden_size"],
+            "num_layers": config["num_hidden_layers"],
+            "num_heads": config["num_attention_heads"],
+            "num_kv_heads": config["num_key_value_heads"],
+            "head_dim": config["hidden_size"] // config["num_attention_heads"],
+            "intermediate_dim": config["intermediate_size"],
+            "vocab_size": config["vocab_size"],
+            "max_position_embeddings": config["max_position_embeddings"],
+            "rope_theta": config["rope_theta"],
+            "rms_norm_eps": config["rms_norm_eps"],
+        },
+        "constraints": {
+            "attention_type": "gqa",
+            "activation": "swiglu",
+            "norm_type": "rmsnorm",
+            "has_bias": True,
+            "tied_embeddings": config["tie_word_embeddings"],
+        },
+    }
+    (out / "contracts").mkdir(exist_ok=True)
+    import yaml
+
+    (out / "contracts" / "model-family.yaml").write_text(
+        yaml.safe_dump(contract, sort_keys=True), encoding="utf-8"
+    )
+
+
+def write_heldout_prompts(out: Path) -> None:
+    """eval/prompts.jsonl: 100 held-out signatures (see examples/make_heldout_prompts.py)."""
+    sys.path.insert(0, str(HERE))
+    from make_heldout_prompts import main as make_prompts
+
+    make_prompts(out)
+
+
+def copy_operator_inputs(out: Path) -> None:
+    """Copy the sample operator inputs (examples/operator-inputs) into evidence/operator."""
+    dst = out / "evidence" / "operator"
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted((HERE / "operator-inputs").iterdir()):
+        shutil.copyfile(f, dst / f.name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the release folder; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -870,6 +1004,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=Recipe.threads, help="torch threads")
     parser.add_argument("--epochs", type=int, default=Recipe.epochs)
     parser.add_argument("--steps-per-epoch", type=int, default=Recipe.steps_per_epoch)
+    parser.add_argument(
+        "--force-under-provisioned",
+        action="store_true",
+        help="train below the Chinchilla D/N floor of 20 (the bypass is logged, P0-J)",
+    )
+    parser.add_argument(
+        "--replay-steps", type=int, default=100, help="re-run the first N steps (AC-SHIP2-011)"
+    )
     args = parser.parse_args(argv)
     recipe = Recipe(threads=args.threads, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
     t_start = time.perf_counter()
@@ -935,10 +1077,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = Qwen2ForCausalLM(Qwen2Config.from_dict(config, dtype=torch.float32))
     model.float()
 
+    chinchilla = chinchilla_gate(model, recipe, out, args.force_under_provisioned)
     t0 = time.perf_counter()
     epochs, init_val = train(model, train_stream, val_ids, recipe, out)
     t_train = time.perf_counter() - t0
     param_count = save_weights(model, out, data_source)
+    t0 = time.perf_counter()
+    replay(config, train_stream, recipe, out, args.replay_steps)
+    t_replay = time.perf_counter() - t0
+    write_family_contract(out, config)
+    write_heldout_prompts(out)
+    copy_operator_inputs(out)
+    # the dtype of eval/val.bin, for readers that do not take it as an argument
+    write_json(out / "eval" / "val.bin.json", {"dtype": "uint16"})
 
     t0 = time.perf_counter()
     final_val, generation, loaded_params = greedy_continuation(out, recipe)
@@ -979,6 +1130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "config_vocab_size": vocab_size,
         },
         "param_count": param_count,
+        "argv": list(sys.argv[1:] if argv is None else argv),
+        "chinchilla": chinchilla,
         "init_val_loss": init_val,
         "epochs": epochs,
         "final": {
@@ -997,6 +1150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "tokenizer_and_encoding": round(t_tok, 1),
             "train": round(t_train, 1),
             "final_eval_and_generation": round(t_eval, 1),
+            "replay": round(t_replay, 1),
             "total": round(time.perf_counter() - t_start, 1),
         },
         "environment": {
