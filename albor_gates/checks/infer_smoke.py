@@ -94,7 +94,6 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
 
     def run(_path: Any) -> list[dict[str, Any]]:
         from albor_gates.checker.generate import greedy_generate
-        from albor_gates.checker.textcheck import check_output, python_validity
 
         report = ctx.progress("generation", float(len(prompts)))
         rows = []
@@ -107,27 +106,35 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
                 time_budget_s=p.time_budget_s,
                 seed=p.seed,
             )
-            text = g.text or ""
-            verdict = check_output(text, p.expected)
-            row: dict[str, Any] = {
-                "prompt": prompt,
-                "output": text[:600],
-                "new_tokens": g.new_tokens,
-                "seconds": round(g.wall_time_s, 3),
-                "stop_reason": g.stop_reason,
-                "rule": verdict.rule,
-                "reason": verdict.reason,
-            }
-            if p.python:
-                pv = python_validity(prompt + text)
-                row["python"] = pv.status
-                row["python_error"] = pv.error
-            rows.append(row)
+            rows.append(
+                {
+                    "prompt": prompt,
+                    "text": g.text or "",
+                    "new_tokens": g.new_tokens,
+                    "seconds": round(g.wall_time_s, 3),
+                    "stop_reason": g.stop_reason,
+                }
+            )
             report(i + 1, len(prompts))
         return rows
 
-    key = f"smoke:{p.model_dump_json()}:{max_new}:{limit}"
-    return ctx.read("model", key, run), model
+    # generations are cached on what shapes them only, so gates that judge the same
+    # continuations differently (gibberish rules, Python validity) generate once
+    key = f"generate:{prompts}:{max_new}:{p.time_budget_s}:{p.seed}"
+    generated = ctx.read("model", key, run)
+    from albor_gates.checker.textcheck import check_output, python_validity
+
+    rows = []
+    for g in generated:
+        verdict = check_output(g["text"], p.expected)
+        row = {k: v for k, v in g.items() if k != "text"}
+        row.update(output=g["text"][:600], rule=verdict.rule, reason=verdict.reason)
+        if p.python:
+            pv = python_validity(g["prompt"] + g["text"])
+            row["python"] = pv.status
+            row["python_error"] = pv.error
+        rows.append(row)
+    return rows, model
 
 
 def measure(ctx: Context, params: Params) -> Measurement:

@@ -12,7 +12,7 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, dogfood, lint, plan, schema, show, stamp, verify
+from albor_gates.cli import check, dogfood, lint, plan, replay, schema, show, stamp, verify
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -41,6 +41,7 @@ for _cmd in (
     stamp.stamp,
     lint.lint,
     plan.plan,
+    replay.replay,
     show.explain,
     show.list_cmd,
     schema.schema,

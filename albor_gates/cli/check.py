@@ -34,6 +34,11 @@ from albor_gates.cli.common import FORMATS
     help="Write every chosen format here (atomically).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option(
+    "--bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write an evidence bundle (specs, artifact digests, raw measurements) for replay.",
+)
 @click.option("--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO).")
 @click.option(
     "--spec-path",
@@ -52,6 +57,7 @@ def check(
     formats: tuple[str, ...],
     output_dir: Path | None,
     strict: bool,
+    bundle: Path | None,
     skip: tuple[str, ...],
     spec_path: tuple[Path, ...],
     device: str,
@@ -91,6 +97,10 @@ def check(
         options={"device": device},
     )
     verdict = evaluate_plans(runnable, opts)
+    if bundle is not None:
+        from albor_gates.engine.bundle import make_bundle, write_bundle
+
+        write_bundle(bundle, make_bundle(runnable, opts, verdict))
     record = to_record(verdict)
     emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
     return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)

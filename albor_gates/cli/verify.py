@@ -60,6 +60,11 @@ def bindings_for(path: Path) -> dict[str, str]:
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option(
+    "--bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write an evidence bundle (specs, artifact digests, raw measurements) for replay.",
+)
 @click.option("--skip", multiple=True, metavar="GATE")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
 @click.option("-q", "--quiet", is_flag=True)
@@ -85,6 +90,7 @@ def verify(
     formats: tuple[str, ...],
     output_dir: Path | None,
     strict: bool,
+    bundle: Path | None,
     skip: tuple[str, ...],
     device: str,
     quiet: bool,
@@ -165,6 +171,10 @@ def verify(
         close = getattr(observer, "close", None)
         if close is not None:
             close()
+    if bundle is not None:
+        from albor_gates.engine.bundle import make_bundle, write_bundle
+
+        write_bundle(bundle, make_bundle(plans, opts, verdict))
     record = to_record(verdict)
     emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
     return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)

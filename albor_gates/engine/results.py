@@ -109,6 +109,7 @@ class GateResult:
     internal_error: bool = False
     tags: tuple[str, ...] = ()
     overrides: tuple[Mapping[str, Any], ...] = ()
+    measured: bool = False
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,20 @@ class RunOptions:
     clock: Clock | None = None
     observer: Observer = field(default_factory=Observer)
     environment: Mapping[str, Any] | None = None
+    replay: Replay | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Recorded measurements to judge instead of measuring (see engine/bundle.py).
+
+    Attributes:
+        measurements: (spec, gate) → the recorded outcome of ``measure()``.
+        digests: (spec, artifact) → the artifact's recorded sha256 (None when absent).
+    """
+
+    measurements: Mapping[tuple[str, str], Mapping[str, Any]]
+    digests: Mapping[tuple[str, str], str | None]
 
 
 def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
@@ -260,6 +274,8 @@ def _measure_gate(
     baseline: Mapping[tuple[str, str], Any] | None,
 ) -> GateResult:
     base = _base_result(pg, spec_id)
+    if opts.replay is not None:
+        return _replayed(pg, spec_id, base, opts, baseline)
     if pg.id in opts.skip:
         return replace(base, status=Status.SKIPPED, message="skipped on request (--skip)")
     for role in pg.kind.ROLES:  # an absent optional artifact in a required role → SKIPPED
@@ -273,7 +289,6 @@ def _measure_gate(
             )
     try:
         m: Measurement = pg.kind.measure(ctx, pg.params)
-        status, message = judge(m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary)
     except CheckSkipped as s:
         return replace(base, status=Status.SKIPPED, message=s.reason, details=dict(s.details))
     except GatesError as e:
@@ -290,6 +305,31 @@ def _measure_gate(
             f"{where}); please report it",
             internal_error=True,
         )
+    return _judged(pg, spec_id, base, m, baseline)
+
+
+def _judged(
+    pg: PlannedGate,
+    spec_id: str,
+    base: GateResult,
+    m: Measurement,
+    baseline: Mapping[tuple[str, str], Any] | None,
+) -> GateResult:
+    """Judge a measurement against the gate's bands and baseline rule."""
+    try:
+        status, message = judge(m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary)
+    except GatesError as e:
+        return replace(
+            base,
+            status=Status.ERROR,
+            message=str(e),
+            measured=True,
+            value=m.value,
+            unit=m.unit,
+            subject=m.subject,
+            summary=m.summary,
+            details=dict(sorted(m.details.items())),
+        )
     result = replace(
         base,
         status=status,
@@ -300,6 +340,7 @@ def _measure_gate(
         summary=m.summary,
         fix=m.fix if status in (Status.FAIL, Status.WARN) else "",
         details=dict(sorted(m.details.items())),
+        measured=True,
     )
     rule = pg.origin.gate.baseline
     if rule is not None:
@@ -311,6 +352,37 @@ def _measure_gate(
     return result
 
 
+def _replayed(
+    pg: PlannedGate,
+    spec_id: str,
+    base: GateResult,
+    opts: RunOptions,
+    baseline: Mapping[tuple[str, str], Any] | None,
+) -> GateResult:
+    """Judge a recorded measurement (or reproduce a recorded skip / error)."""
+    assert opts.replay is not None
+    rec = opts.replay.measurements.get((spec_id, pg.id))
+    if rec is None:
+        return replace(base, status=Status.ERROR, message="no recorded measurement in the bundle")
+    if not rec.get("measured"):
+        return replace(
+            base,
+            status=Status(rec["status"]),
+            message=str(rec.get("message", "")),
+            details=dict(rec.get("details") or {}),
+            internal_error=bool(rec.get("internal_error")),
+        )
+    m = Measurement(
+        value=rec.get("value"),
+        subject=str(rec.get("subject", "")),
+        unit=str(rec.get("unit", "")),
+        summary=str(rec.get("summary", "")),
+        details=dict(rec.get("details") or {}),
+        fix=str(rec.get("fix", "")),
+    )
+    return _judged(pg, spec_id, base, m, baseline)
+
+
 def _waivers(
     plan: Plan,
     spec_id: str,
@@ -318,6 +390,7 @@ def _waivers(
     digests: dict[str, str],
     results: dict[str, GateResult],
     today: Any,
+    replay: Replay | None = None,
 ) -> list[WaiverOutcome]:
     outcomes: list[WaiverOutcome] = []
     for pw in plan.waivers:
@@ -326,7 +399,9 @@ def _waivers(
         assert art_name is not None  # planning guarantees it
         art = bound.get(art_name)
         actual: str | None = None
-        if art is not None and art.path is not None and art.path.exists():
+        if replay is not None:
+            actual = replay.digests.get((spec_id, art_name))
+        elif art is not None and art.path is not None and art.path.exists():
             key = str(art.path.resolve())
             try:
                 if key not in digests:
@@ -418,7 +493,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
             r = _measure_gate(pg, spec_id, bound, ctx, opts, baseline)
             r = replace(r, duration_s=round(clock.perf() - t0, 6))
             by_id[pg.id] = r
-        waivers += _waivers(plan, spec_id, bound, digests, by_id, generated.date())
+        waivers += _waivers(plan, spec_id, bound, digests, by_id, generated.date(), opts.replay)
         for r in by_id.values():
             opts.observer.gate_finished(r)
         results += by_id.values()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import shutil
 import struct
 from pathlib import Path
 
@@ -235,3 +236,18 @@ def test_init_target_mismatch_lists_first_five(gates, qwen2_release, tmp_path) -
     ok.write_text((qwen2_release / "config.json").read_text())
     _, rec = report(gates, "verify", str(qwen2_release), "--target-config", str(ok))
     assert by_id(rec)["INIT-LOAD-SEMANTICS"]["status"] == "PASS"
+
+
+def test_verify_bundle_replays_without_the_weights(gates, qwen2_release, tmp_path) -> None:
+    rel = tmp_path / "rel"
+    shutil.copytree(qwen2_release, rel)
+    bundle = tmp_path / "verify.bundle.json"
+    code, original = report(gates, "verify", str(rel), "--bundle", str(bundle))
+    shutil.rmtree(rel)
+    r = gates("replay", str(bundle), "-f", "json")
+    replayed = json.loads(r.out)
+    assert r.code == code
+    assert replayed["decision"] == original["decision"]
+    assert [(g["id"], g["status"], g["message"]) for g in replayed["gates"]] == [
+        (g["id"], g["status"], g["message"]) for g in original["gates"]
+    ]

@@ -1,0 +1,171 @@
+"""The albor-370m-v1 specs and `gates dogfood` on the bundled example release (real files).
+
+One dogfood run on the example as shipped, one on a copy whose hard evidence is broken, and
+one on a copy with one evidence value changed: the document must follow the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "albor-tiny-v1"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> tuple[dict, dict, dict[str, str]]:
+    """`gates dogfood` on the example as shipped: (dogfood record, ship record, documents)."""
+    from albor_gates.cli import main
+
+    out = tmp_path_factory.mktemp("dogfood")
+    with pytest.raises(SystemExit):
+        main(["dogfood", str(EXAMPLE), "-o", str(out), "--force", "-q"])
+    docs = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix == ".md"}
+    return (
+        json.loads((out / "gates-report.json").read_text()),
+        json.loads((out / "ship-model-2-report.json").read_text()),
+        docs,
+    )
+
+
+def by_id(rec: dict) -> dict[str, dict]:
+    return {g["id"]: g for g in rec["gates"]}
+
+
+def test_document_has_all_sections_and_the_verdict_block(shipped) -> None:
+    dog, _, docs = shipped
+    doc = docs["dogfood-verdict.md"]
+    for n, title in enumerate(
+        [
+            "Provenance + identity",
+            "Pull + install verification",
+            "Inference smoke",
+            "Inference benchmark",
+            "Format export round-trip (AC-SHIP2-009)",
+            "`apr qa` (8-gate falsifier sweep)",
+            "/dogfood skill (12 protocols + 5 contract gates)",
+            "Independent consumer test",
+            "Verdict",
+            "Post-verdict actions",
+        ]
+    ):
+        assert f"## {n}. {title}" in doc
+    assert (
+        "| Sections passed |" in doc and "| Hard failures |" in doc and "| Soft warnings |" in doc
+    )
+    verdict = {"GO": "✅ GO", "WARN": "⚠️ WARN", "NO-GO": "❌ NO-GO"}[dog["decision"]]
+    assert f"| **VERDICT** | {verdict} |" in doc
+    assert f"Branch **{dog['decision']}**" in doc
+    # every item says whether it is hard or soft
+    assert "**HARD** `DF-1-QUALITY`" in doc and "**SOFT** `DF-1-TOKENIZER`" in doc
+    # the branch's extra file exists exactly when the branch asks for it
+    assert ("warnings.md" in docs) == (dog["decision"] == "WARN")
+    assert ("no-go.md" in docs) == (dog["decision"] == "NO-GO")
+
+
+def test_the_example_evidence_is_judged(shipped) -> None:
+    dog, ship, _ = shipped
+    g = by_id(dog)
+    for gid in (
+        "DF-0-IDENTITY",
+        "DF-1-QUALITY",
+        "DF-5-QA-8-GATES",
+        "DF-6-P7",
+        "DF-6-P10",
+        "DF-7-SUCCESS",
+    ):
+        assert g[gid]["status"] == "PASS", (gid, g[gid]["message"])
+    assert g["DF-1-QUALITY"]["value"] == 100
+    assert (
+        g["DF-3-RECOMPUTED"]["status"] == "SKIPPED"
+    )  # a CPU figure never discharges a GPU criterion
+    s = by_id(ship)
+    assert s["AC-SHIP2-003-LOOSE"]["status"] == "PASS"
+    assert (
+        s["AC-SHIP2-003-STRICT"]["status"] == "FAIL"
+        and s["AC-SHIP2-003-STRICT"]["effect"] == "WARN"
+    )
+    assert s["AC-SHIP2-003-LOG-AGREEMENT"]["status"] == "PASS"
+    assert s["AC-SHIP2-003-LOG-AGREEMENT"]["value"] < 1e-3
+    assert s["AC-SHIP2-006"]["status"] == "PASS"
+    assert s["AC-SHIP2-011"]["status"] == "PASS"  # the fixed-seed replay matches bit for bit
+    assert s["TRAIN-CHINCHILLA"]["status"] == "FAIL" and s["TRAIN-CHINCHILLA"]["effect"] == "WARN"
+    assert s["TRAIN-CHINCHILLA"]["overrides"][0]["changed"] == ["severity", "params"] or s[
+        "TRAIN-CHINCHILLA"
+    ]["overrides"][0]["changed"] == ["severity"]
+    assert s["TRAIN-CHINCHILLA-BYPASS-LOGGED"]["status"] == "PASS"
+    assert s["INV-TRAIN-007"]["status"] == "PASS" and s["GATE-TRAIN-005"]["status"] == "PASS"
+
+
+def copy_example(tmp_path: Path) -> Path:
+    dst = tmp_path / "release"
+    shutil.copytree(EXAMPLE, dst)
+    return dst
+
+
+TINY_SHIP = """
+id: tiny-ship
+version: "1"
+title: A one-gate stand-in for the ship spec (keeps these runs fast)
+artifacts:
+  run: {kind: json, path: evidence/run.json}
+gates:
+  - {id: AC-SHIP2-004, title: Training took at most 21 days., check: metric.value, artifact: run,
+     params: {field: wall_seconds.total, scale: 1.1574074074074073e-05}, expect: {le: 21}}
+"""
+
+
+def run_dogfood(release: Path, out: Path) -> tuple[int, dict, str]:
+    from albor_gates.cli import main
+
+    ship = out.parent / "tiny-ship.yaml"
+    ship.write_text(TINY_SHIP)
+    try:
+        main(["dogfood", str(release), "-o", str(out), "--force", "-q", "--ship-spec", str(ship)])
+    except SystemExit as e:
+        code = int(e.code or 0)
+    return (
+        code,
+        json.loads((out / "gates-report.json").read_text()),
+        (out / "dogfood-verdict.md").read_text(encoding="utf-8"),
+    )
+
+
+def test_evidence_values_flow_into_the_document_and_a_hard_break_is_no_go(
+    tmp_path, shipped
+) -> None:
+    rel = copy_example(tmp_path)
+    op = rel / "evidence" / "operator"
+    bench = json.loads((op / "bench.json").read_text())
+    bench["throughput_tok_per_sec"] = 1777.7
+    (op / "bench.json").write_text(json.dumps(bench))
+    operator = yaml.safe_load((op / "operator.yaml").read_text())
+    operator["release"]["hf_commit"] = "0123456789abcdef0123456789abcdef01234567"
+    operator["install"]["pull_exit_code"] = 1  # a hard failure: the pull did not work
+    (op / "operator.yaml").write_text(yaml.safe_dump(operator))
+    code, rec, doc = run_dogfood(rel, tmp_path / "out")
+    assert "1777.7" in doc and "1834.2" not in doc
+    assert "`0123456789abcdef0123456789abcdef01234567`" in doc
+    assert rec["decision"] == "NO-GO" and code == 1
+    assert by_id(rec)["DF-1-PULL-EXIT"]["status"] == "FAIL"
+    assert "| **VERDICT** | ❌ NO-GO |" in doc
+    no_go = (tmp_path / "out" / "no-go.md").read_text()
+    assert "`DF-1-PULL-EXIT`" in no_go
+
+
+def test_missing_operator_field_is_no_go_naming_it(tmp_path) -> None:
+    rel = copy_example(tmp_path)
+    path = rel / "evidence" / "operator" / "operator.yaml"
+    operator = yaml.safe_load(path.read_text())
+    del operator["release"]["hf_commit"]
+    path.write_text(yaml.safe_dump(operator))
+    code, rec, doc = run_dogfood(rel, tmp_path / "out")
+    g = by_id(rec)["DF-0-IDENTITY"]
+    assert code == 1 and g["status"] == "FAIL"
+    assert "release.hf_commit: Field required" in g["summary"]
+    assert "**(missing: release.hf_commit)**" in doc
