@@ -12,7 +12,18 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, dogfood, lint, plan, replay, schema, show, stamp, verify
+from albor_gates.cli import (
+    check,
+    diff,
+    dogfood,
+    lint,
+    plan,
+    replay,
+    schema,
+    show,
+    stamp,
+    verify,
+)
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -42,6 +53,7 @@ for _cmd in (
     lint.lint,
     plan.plan,
     replay.replay,
+    diff.diff,
     show.explain,
     show.list_cmd,
     schema.schema,
