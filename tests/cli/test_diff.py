@@ -28,7 +28,17 @@ def test_diff_flags_loosened_thresholds_and_value_changes(gates, tmp_path) -> No
     assert g["AC-SHIP2-003-LOOSE"]["gate_changes"] == ["expect loosened"]
     assert g["AC-SHIP2-004"]["gate_changes"] == ["severity blocking → advisory"]
     assert [s["changed"] for s in d["specs"]] == [True]
-    r = gates("diff", str(tmp_path / "before.json"), str(tmp_path / "after.json"), "--fail-on-loosened")
+    r = gates(
+        "diff", str(tmp_path / "before.json"), str(tmp_path / "after.json"), "--fail-on-loosened"
+    )
     assert r.code == 1
     assert "2 gate(s) loosened since the previous release" in r.out
-    assert gates("diff", str(tmp_path / "before.json"), str(tmp_path / "before.json"), "--fail-on-loosened").code == 0
+    assert (
+        gates(
+            "diff",
+            str(tmp_path / "before.json"),
+            str(tmp_path / "before.json"),
+            "--fail-on-loosened",
+        ).code
+        == 0
+    )
