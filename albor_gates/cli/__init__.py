@@ -13,6 +13,7 @@ import click
 
 from albor_gates import __version__
 from albor_gates.cli import (
+    attest,
     check,
     diff,
     dogfood,
@@ -54,6 +55,7 @@ for _cmd in (
     plan.plan,
     replay.replay,
     diff.diff,
+    attest.attest,
     show.explain,
     show.list_cmd,
     schema.schema,

@@ -34,6 +34,7 @@ from albor_gates.cli.common import FORMATS
     help="Write every chosen format here (atomically).",
 )
 @click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option("--digests", is_flag=True, help="Record every artifact's sha256 in the report.")
 @click.option(
     "--bundle",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -57,6 +58,7 @@ def check(
     formats: tuple[str, ...],
     output_dir: Path | None,
     strict: bool,
+    digests: bool,
     bundle: Path | None,
     skip: tuple[str, ...],
     spec_path: tuple[Path, ...],
@@ -95,6 +97,7 @@ def check(
         baseline=baseline,
         skip=frozenset(skip),
         options={"device": device},
+        digest_artifacts=digests or bundle is not None,
     )
     verdict = evaluate_plans(runnable, opts)
     if bundle is not None:

@@ -74,7 +74,13 @@ def dogfood(
     if out.exists() and any(out.iterdir()) and not force:
         raise UsageError(f"{out} is not empty; pass --force to replace its files, or choose -o DIR")
     observer = make_observer(quiet)
-    opts = RunOptions(root=root, options={"device": device}, clock=clock, observer=observer)
+    opts = RunOptions(
+        root=root,
+        options={"device": device},
+        clock=clock,
+        observer=observer,
+        digest_artifacts=True,  # the verdict is about these exact bytes (attestable)
+    )
     try:
         verdict = evaluate_plans(plans, opts)
     finally:

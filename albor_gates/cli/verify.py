@@ -60,6 +60,7 @@ def bindings_for(path: Path) -> dict[str, str]:
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option("--digests", is_flag=True, help="Record every artifact's sha256 in the report.")
 @click.option(
     "--bundle",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -90,6 +91,7 @@ def verify(
     formats: tuple[str, ...],
     output_dir: Path | None,
     strict: bool,
+    digests: bool,
     bundle: Path | None,
     skip: tuple[str, ...],
     device: str,
@@ -164,6 +166,7 @@ def verify(
             "bench_runs": bench_runs,
         },
         observer=observer,
+        digest_artifacts=digests or bundle is not None,
     )
     try:
         verdict = evaluate_plans(plans, opts)

@@ -73,6 +73,8 @@ class RunOptions:
         clock: the clock (default: SOURCE_DATE_EPOCH or the system clock).
         observer: UI hooks.
         environment: override of the recorded environment (golden tests).
+        replay: recorded measurements to judge instead of measuring.
+        digest_artifacts: record every present artifact's sha256 in the report (attestations).
     """
 
     root: Path | None = None
@@ -84,6 +86,7 @@ class RunOptions:
     observer: Observer = field(default_factory=Observer)
     environment: Mapping[str, Any] | None = None
     replay: Replay | None = None
+    digest_artifacts: bool = False
 
 
 @dataclass(frozen=True)
@@ -514,6 +517,10 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         for name, art in bound.items():
             path = art.path
             exists = art.present
+            if opts.digest_artifacts and exists and path is not None and opts.replay is None:
+                key = str(path.resolve())
+                if key not in digests:
+                    digests[key] = sha256_path(path)
             size = path.stat().st_size if path is not None and path.is_file() else None
             sha = digests.get(str(path.resolve())) if path is not None and exists else None
             artifacts[(spec_id, name)] = ArtifactInfo(
