@@ -695,10 +695,30 @@ def scan_checkpoint(
         raise UsageError(f"chunk_elems must be at least 1, got {chunk_elems}")
     if cpu_threads is not None and cpu_threads < 1:
         raise UsageError(f"cpu_threads must be at least 1, got {cpu_threads}")
+    total = sum(info.nbytes for _path, info in ckpt.iter_located())
+
+    def body(scanner: _Scanner, on_bytes: Callable[[int], None]) -> list[TensorStats]:
+        results: list[TensorStats] = []
+        for path, infos in _by_file(ckpt):
+            results.extend(_scan_file(scanner, path, infos, on_bytes))
+        return results
+
+    return _run_scan(dev, chunk_elems, cpu_threads, total, progress, Path(ckpt.path), body)
+
+
+def _run_scan(
+    dev: torch.device,
+    chunk_elems: int,
+    cpu_threads: int | None,
+    total: int,
+    progress: Progress | None,
+    path: Path,
+    body: Callable[[_Scanner, Callable[[int], None]], list[TensorStats]],
+) -> ScanResult:
+    """Shared frame of every scan: byte progress, the CPU thread setting, timing."""
     import torch
 
     scanner = _Scanner(dev, chunk_elems)
-    total = sum(info.nbytes for _path, info in ckpt.iter_located())
     done = 0
 
     def on_bytes(n: int) -> None:
@@ -711,16 +731,14 @@ def scan_checkpoint(
     if dev.type == "cpu" and cpu_threads is not None:
         torch.set_num_threads(cpu_threads)
     started = time.perf_counter()
-    results: list[TensorStats] = []
     try:
-        for path, infos in _by_file(ckpt):
-            results.extend(_scan_file(scanner, path, infos, on_bytes))
+        results = body(scanner, on_bytes)
     finally:
         torch.set_num_threads(threads_before)
     if progress is not None and total == 0:
         progress(0, 0)
     return ScanResult(
-        path=ckpt.path,
+        path=path,
         device=str(dev),
         tensors=tuple(results),
         bytes_scanned=done,
@@ -778,29 +796,15 @@ def scan_gguf(
         cpu_threads: as for :func:`scan_checkpoint`.
     """
     import numpy as np
-    import torch
 
     from albor_gates.artifacts.gguf import iter_dequantized
 
     dev = resolve_device(device)
-    scanner = _Scanner(
-        dev, chunk_elems or (GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS)
-    )
+    chunk = chunk_elems or (GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS)
     total = sum(t.n_elements * 4 for t in gguf.tensors)
-    done = 0
 
-    def on_bytes(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(done, total)
-
-    threads_before = torch.get_num_threads()
-    if dev.type == "cpu" and cpu_threads is not None:
-        torch.set_num_threads(cpu_threads)
-    started = time.perf_counter()
-    results: list[TensorStats] = []
-    try:
+    def body(scanner: _Scanner, on_bytes: Callable[[int], None]) -> list[TensorStats]:
+        results: list[TensorStats] = []
         for info, arr in iter_dequantized(gguf):
             flat = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1)
             nbytes = flat.nbytes
@@ -812,12 +816,6 @@ def scan_gguf(
             finally:
                 with contextlib.suppress(BufferError):
                     mm.close()
-    finally:
-        torch.set_num_threads(threads_before)
-    return ScanResult(
-        path=Path(gguf.path),
-        device=str(dev),
-        tensors=tuple(results),
-        bytes_scanned=done,
-        seconds=time.perf_counter() - started,
-    )
+        return results
+
+    return _run_scan(dev, chunk, cpu_threads, total, progress, Path(gguf.path), body)

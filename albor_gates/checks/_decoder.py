@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from albor_gates.checks._model import is_gguf as _is_gguf
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError
 
@@ -20,16 +21,6 @@ def setting(ctx: Context, name: str, default: Any) -> Any:
     """A run option (command line) when given, else the spec's param value."""
     value = ctx.options.get(name)
     return default if value is None else value
-
-
-def _is_gguf(path: Path) -> bool:
-    if path.suffix.lower() == ".gguf":
-        return True
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4) == b"GGUF"
-    except OSError:
-        return False
 
 
 def device_name(ctx: Context) -> str:

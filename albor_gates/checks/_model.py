@@ -64,7 +64,8 @@ class ModelView:
         )
 
 
-def _is_gguf(path: Path) -> bool:
+def is_gguf(path: Path) -> bool:
+    """Whether ``path`` is a GGUF file (by suffix or magic)."""
     if path.suffix.lower() == ".gguf":
         return True
     try:
@@ -75,7 +76,7 @@ def _is_gguf(path: Path) -> bool:
 
 
 def _open(path: Path) -> ModelView:
-    if path.is_file() and _is_gguf(path):
+    if path.is_file() and is_gguf(path):
         from albor_gates.artifacts.gguf import read_gguf
         from albor_gates.formats.gguf_map import config_from_gguf, gguf_to_hf_name
 

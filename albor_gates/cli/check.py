@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from albor_gates.cli.common import FORMATS
+from albor_gates.cli.common import evaluation_options
 
 
 @click.command()
+@evaluation_options
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--root",
@@ -17,39 +18,11 @@ from albor_gates.cli.common import FORMATS
     help="Folder relative artifact paths resolve against (default: each spec's folder).",
 )
 @click.option(
-    "-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH", help="Bind an artifact."
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous JSON report for baseline change thresholds.",
-)
-@click.option(
-    "-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Repeatable."
-)
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write every chosen format here (atomically).",
-)
-@click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
-@click.option("--digests", is_flag=True, help="Record every artifact's sha256 in the report.")
-@click.option(
-    "--bundle",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write an evidence bundle (specs, artifact digests, raw measurements) for replay.",
-)
-@click.option("--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO).")
-@click.option(
     "--spec-path",
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Extra folder searched for `extends` short names.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
-@click.option("-q", "--quiet", is_flag=True, help="No table on stdout.")
-@click.option("--color/--no-color", default=None, help="Colour the table (default: on a TTY).")
 def check(
     specs: tuple[Path, ...],
     root: Path | None,

@@ -4,15 +4,70 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from albor_gates.errors import UsageError
 
 FORMATS = ("text", "json", "junit", "sarif", "github", "markdown", "html")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def evaluation_options(f: _F) -> _F:
+    """The options every evaluating command shares (check, verify): bindings, reports, exit."""
+    options = [
+        click.option(
+            "-a",
+            "--artifact",
+            "artifacts",
+            multiple=True,
+            metavar="NAME=PATH",
+            help="Bind an artifact.",
+        ),
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A previous JSON report for baseline change thresholds.",
+        ),
+        click.option(
+            "-f",
+            "--format",
+            "formats",
+            multiple=True,
+            type=click.Choice(FORMATS),
+            help="Repeatable.",
+        ),
+        click.option(
+            "-o",
+            "--output-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Write every chosen format here (atomically).",
+        ),
+        click.option("--strict", is_flag=True, help="Exit 1 on WARN too."),
+        click.option(
+            "--digests", is_flag=True, help="Record every artifact's sha256 in the report."
+        ),
+        click.option(
+            "--bundle",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write an evidence bundle (specs, digests, raw measurements) for replay.",
+        ),
+        click.option(
+            "--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO)."
+        ),
+        click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]"),
+        click.option("-q", "--quiet", is_flag=True, help="No table on stdout."),
+        click.option(
+            "--color/--no-color", default=None, help="Colour the table (default: on a TTY)."
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
 
 
 def spec_path_dirs(extra: Sequence[Path]) -> list[Path]:

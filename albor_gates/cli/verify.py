@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from albor_gates.cli.common import FORMATS
+from albor_gates.cli.common import evaluation_options
 
 
 def bindings_for(path: Path) -> dict[str, str]:
@@ -23,6 +23,7 @@ def bindings_for(path: Path) -> dict[str, str]:
 
 
 @click.command()
+@evaluation_options
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--spec",
@@ -55,21 +56,6 @@ def bindings_for(path: Path) -> dict[str, str]:
 @click.option(
     "--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), help="Compute dtype."
 )
-@click.option("-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS))
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
-@click.option("--digests", is_flag=True, help="Record every artifact's sha256 in the report.")
-@click.option(
-    "--bundle",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write an evidence bundle (specs, artifact digests, raw measurements) for replay.",
-)
-@click.option("--skip", multiple=True, metavar="GATE")
-@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
-@click.option("-q", "--quiet", is_flag=True)
-@click.option("--color/--no-color", default=None)
 def verify(
     path: Path,
     specs: tuple[str, ...],
