@@ -74,9 +74,16 @@ def settings(ctx: Context, p: Params) -> dict[str, Any]:
     }
 
 
-def evaluate(ctx: Context, p: Params) -> tuple[Any, dict[str, Any], Any]:
-    """Run (or reuse) the evaluation; return (LossResult, settings, model)."""
-    model = load_decoder(ctx)
+def evaluate(
+    ctx: Context, p: Params, model: Any = None, model_key: str = ""
+) -> tuple[Any, dict[str, Any], Any]:
+    """Run (or reuse) the evaluation; return (LossResult, settings, model).
+
+    ``model`` evaluates another decoder than the ``model`` artifact's (gguf.ppl_ratio's GGUF)
+    on the same windows; ``model_key`` then names it in the cache key.
+    """
+    if model is None:
+        model = load_decoder(ctx)
     s = settings(ctx, p)
     path = ctx.path("tokens")
     tokenizer = None
@@ -117,7 +124,7 @@ def evaluate(ctx: Context, p: Params) -> tuple[Any, dict[str, Any], Any]:
         )
 
     key = "loss:" + ",".join(f"{k}={v}" for k, v in sorted(s.items()))
-    result = ctx.read("tokens", f"{key}:{ctx.options.get('device')}", run)
+    result = ctx.read("tokens", f"{key}:{ctx.options.get('device')}{model_key}", run)
     return result, s, model
 
 

@@ -12,7 +12,7 @@ import sys
 import click
 
 from albor_gates import __version__
-from albor_gates.cli import check, lint, schema, show, stamp, verify
+from albor_gates.cli import check, export, lint, schema, show, stamp, verify
 from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -38,6 +38,7 @@ for _cmd in (
     check.check,
     verify.verify,
     stamp.stamp,
+    export.export,
     lint.lint,
     show.explain,
     show.list_cmd,
