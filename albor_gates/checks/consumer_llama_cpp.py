@@ -130,9 +130,12 @@ class Params(CheckParams):
 def _error_line(log: str) -> str:
     """The most telling line of llama.cpp's log: the last one that names an error."""
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        if "error" in ln.lower() or "failed" in ln.lower():
-            return ln
+    # "llama_model_load: error loading model: <why>" comes before the generic "failed to
+    # load model", so an error line wins over a failure line.
+    for word in ("error", "failed"):
+        for ln in reversed(lines):
+            if word in ln.lower():
+                return ln
     return lines[-1] if lines else ""
 
 

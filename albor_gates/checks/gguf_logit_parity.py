@@ -13,9 +13,11 @@ then ``steps`` teacher tokens from the file.
 * ``first_token_cosine`` (default) — the lowest cosine of the logits that choose the first
   generated token, over the prompts (AC-SHIP2-009 / GATE-ARCH-370M-004: ``ge: 0.999``);
 * ``min_cosine`` — the lowest cosine over every compared step;
-* ``top1_disagreements`` — steps whose arg-max differs although the two logit vectors' cosine
-  is below ``near_tie_cosine`` (0.98): real disagreements, near-ties tolerated (apr-cli-qa-v1
-  ``format_parity``: ≥ 64 teacher-forced steps, ``eq: 0``);
+* ``top1_disagreements`` — steps whose arg-max differs although the two next-token
+  distributions' cosine is below ``near_tie_cosine`` (0.98): real disagreements, near-ties
+  tolerated (apr-cli-qa-v1 ``format_parity``: ≥ 64 teacher-forced steps, ``eq: 0``). The
+  near-tie cosine is taken between the softmax distributions, not the raw logits, whose
+  arbitrary offset keeps their cosine above 0.98 even between clearly different models;
 * ``top1_agreement`` — the raw share of steps whose arg-max agrees (near-ties not excused).
 
 Details also say whether the GGUF's own tokenizer encodes every prompt to the same ids
@@ -147,6 +149,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
                 "source_token": d.reference_token,
                 "gguf_token": d.candidate_token,
                 "cosine": d.cosine,
+                "probability_cosine": d.probability_cosine,
                 "near_tie": d.near_tie,
             }
             for d in r.disagreements[:20]

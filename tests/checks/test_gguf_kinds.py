@@ -9,6 +9,7 @@ bundle's thresholds and printed by ``test_parity_figures_per_quant`` (``pytest -
 from __future__ import annotations
 
 import json
+import shutil
 import sysconfig
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from albor_gates.api import evaluate
-from albor_gates.engine.results import Status
+from albor_gates.engine.results import Decision, Status
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers", reason="transformers is not installed")
@@ -94,13 +95,17 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _train(tmp_path_factory.mktemp("gk") / "release")
 
 
-def spec(rel: Path, gates: list[dict[str, Any]], **extra_artifacts: Any) -> Path:
+def spec(rel: Path, gates: list[dict[str, Any]], gguf: Path | None = None) -> Path:
+    """A spec over the release ``rel``; ``gguf`` binds a GGUF file (else the run exports)."""
     arts: dict[str, Any] = {
         "model": {"kind": "model", "path": str(rel)},
         "tokens": {"kind": "tokens", "path": str(rel.parent / "val.py")},
         "tokenizer": {"kind": "tokenizer", "path": str(rel / "tokenizer.json")},
-        "gguf": {"kind": "model", "path": str(rel.parent / "absent.gguf"), "optional": True},
-        **extra_artifacts,
+        "gguf": {
+            "kind": "gguf",
+            "path": str(gguf or rel.parent / "absent.gguf"),
+            "optional": True,
+        },
     }
     body = {"id": "s", "version": "1", "title": "S", "artifacts": arts, "gates": gates}
     path = rel.parent / f"spec-{abs(hash(json.dumps(gates, sort_keys=True)))}.yaml"
@@ -109,9 +114,15 @@ def spec(rel: Path, gates: list[dict[str, Any]], **extra_artifacts: Any) -> Path
 
 
 def gate(
-    gid: str, check: str, params: dict[str, Any], expect: dict[str, Any] | None = None, **roles: str
+    gid: str,
+    check: str,
+    params: dict[str, Any],
+    expect: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    **roles: str,
 ) -> dict[str, Any]:
     g: dict[str, Any] = {
+        **(extra or {}),
         "id": gid,
         "title": "T.",
         "check": check,
@@ -225,29 +236,238 @@ def test_parity_figures_per_quant(release: Path, quant: str) -> None:
         assert r[f"{q}-SIZE"].value < 0.25
 
 
-def test_consumer_transformers_matches_the_reference_decoder(release: Path) -> None:
-    r = results(spec(release, [gate("HF", "consumer.transformers", {"prompts": PROMPTS})]))["HF"]
-    print(r.message, r.summary)
-    assert r.status is Status.PASS, r.message
+def variant(release: Path, dst: Path, tensors: Any = None, **config: Any) -> Path:
+    """A copy of the release with its tensors edited by ``tensors(dict)`` and config changes."""
+    from safetensors.torch import load_file, save_file
+
+    rel = dst / "release"
+    shutil.copytree(release, rel)
+    shutil.copy(release.parent / "val.py", dst / "val.py")
+    if tensors is not None:
+        t = load_file(str(rel / "model.safetensors"))
+        tensors(t)
+        save_file(t, str(rel / "model.safetensors"), metadata={"format": "pt"})
+    if config:
+        cfg = json.loads((rel / "config.json").read_text())
+        cfg.update(config)
+        (rel / "config.json").write_text(json.dumps(cfg))
+    return rel
 
 
-def test_consumer_llama_cpp_generates(release: Path) -> None:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+def exported(rel: Path, quant: str, dst: Path) -> Path:
+    from albor_gates.formats.gguf_export import export_gguf
+
+    return export_gguf(rel, dst / f"{rel.name}-{quant}.gguf", quant).path
+
+
+def test_a_failed_export_fails_its_gate_and_errors_the_gates_that_need_it(
+    release: Path, tmp_path: Path
+) -> None:
+    rel = variant(release, tmp_path, model_type="gpt_neox")
+    why = (
+        f"{rel / 'config.json'}: model_type is 'gpt_neox'; GGUF export supports llama, "
+        "mistral, qwen2, qwen3"
+    )
     r = results(
         spec(
-            release,
+            rel,
             [
-                gate("LLAMA", "consumer.llama_cpp", {}, model="model"),
-                gate(
-                    "LLAMA-COS",
-                    "consumer.llama_cpp",
-                    {"measure": "first_token_cosine", "prompts": PROMPTS},
-                    {"ge": 0.999},
-                    model="model",
-                ),
+                gate("EXPORT", "gguf.export", {}),
+                gate("SIZE", "gguf.export", {"measure": "size_ratio"}, {"lt": 1}),
+                gate("COS", "gguf.tensor_parity", {}, {"ge": 0.99}, model="model", gguf="gguf"),
             ],
         )
     )
-    for x in r.values():
-        print(x.message, x.summary, x.details)
-        assert x.status is Status.PASS, x.message
+    assert r["EXPORT"].status is Status.FAIL
+    assert r["EXPORT"].message == f"GGUF export: {why}, must be true"
+    assert r["SIZE"].status is Status.FAIL and r["SIZE"].summary == why
+    assert r["COS"].status is Status.ERROR and r["COS"].message == why
+
+
+def test_tensor_parity_finds_a_changed_norm_and_a_missing_tensor(
+    release: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from albor_gates.artifacts.gguf import read_gguf
+
+    # One F32 norm value changed inside the file: lossless, so it must be bit-identical.
+    f32 = exported(release, "q8_0", tmp_path)
+    info = read_gguf(f32).by_name["output_norm.weight"]
+    with f32.open("r+b") as fh:
+        fh.seek(info.data_offset)
+        fh.write(np.float32(7.0).tobytes())
+    gates = [
+        gate(
+            "INEXACT",
+            "gguf.tensor_parity",
+            {"measure": "inexact"},
+            {"eq": 0},
+            gguf="gguf",
+            model="model",
+        ),
+        gate("COS", "gguf.tensor_parity", {}, {"ge": 0.999}, gguf="gguf", model="model"),
+    ]
+    r = results(spec(release, gates, gguf=f32))
+    assert r["INEXACT"].status is Status.FAIL
+    assert r["INEXACT"].value == 1
+    assert r["INEXACT"].summary.endswith("first inexact: model.norm.weight")
+    assert r["COS"].details["by_type"]["F32"]["worst_cosine"] == "model.norm.weight"
+
+    # A GGUF exported from a release that lost a tensor, compared with the full release.
+    name = "model.layers.1.mlp.down_proj.weight"
+    partial = variant(release, tmp_path / "partial", lambda t: t.pop(name))
+    gates.append(
+        gate(
+            "UNMATCHED",
+            "gguf.tensor_parity",
+            {"measure": "unmatched"},
+            {"eq": 0},
+            gguf="gguf",
+            model="model",
+        )
+    )
+    r = results(spec(release, gates, gguf=exported(partial, "q8_0", tmp_path / "partial")))
+    assert r["COS"].status is Status.FAIL
+    assert r["COS"].summary.startswith(
+        f"1 tensors do not match between the source and {partial.name}-q8_0.gguf: "
+        f"{name} is not in the GGUF"
+    )
+    assert r["UNMATCHED"].status is Status.FAIL and r["UNMATCHED"].value == 1
+
+
+def test_logit_and_ppl_parity_fail_on_a_damaged_gguf(release: Path, tmp_path: Path) -> None:
+    def damage(t: dict[str, Any]) -> None:
+        g = torch.Generator().manual_seed(0)
+        for n, w in t.items():
+            if n.endswith("proj.weight") or n == "model.embed_tokens.weight":
+                t[n] = w + torch.randn(w.shape, generator=g) * w.std() * 1.5
+
+    bad = exported(variant(release, tmp_path, damage), "q8_0", tmp_path)
+    r = results(spec(release, parity_gates("q8_0"), gguf=bad))
+    assert r["Q8_0-FIRST"].status is Status.FAIL and r["Q8_0-FIRST"].value < 0.99
+    assert r["Q8_0-TOP1"].status is Status.FAIL and r["Q8_0-TOP1"].value > 0
+    assert r["Q8_0-TOP1"].details["disagreements"][0]["near_tie"] is False
+    assert r["Q8_0-PPL"].status is Status.FAIL and r["Q8_0-PPL"].value > 1.1
+    assert r["Q8_0-COS"].status is Status.FAIL
+    assert r["Q8_0-COS"].details["gguf"] == bad.name
+
+
+def test_transformers_consumer_passes_and_catches_an_untied_head(
+    release: Path, tmp_path: Path
+) -> None:
+    ok = results(spec(release, [gate("HF", "consumer.transformers", {"prompts": PROMPTS})]))["HF"]
+    assert ok.status is Status.PASS, ok.message
+    assert ok.details["top1_agree"] == ok.details["positions"]
+    # config.json says untied but no lm_head is stored: transformers initialises a random
+    # head (with a warning), the reference decoder ties — the logits disagree.
+    rel = variant(release, tmp_path, tie_word_embeddings=False)
+    bad = results(spec(rel, [gate("HF", "consumer.transformers", {"prompts": PROMPTS})]))["HF"]
+    assert bad.status is Status.FAIL and bad.value > 1.0
+
+
+def test_transformers_consumer_reports_a_release_it_cannot_load(
+    release: Path, tmp_path: Path
+) -> None:
+    rel = variant(release, tmp_path, model_type="nope-lm", architectures=["NopeForCausalLM"])
+    r = results(spec(rel, [gate("HF", "consumer.transformers", {"prompts": PROMPTS})]))["HF"]
+    assert r.status is Status.FAIL
+    assert r.summary.startswith(f"transformers {transformers.__version__} cannot load {rel}: ")
+    assert "nope-lm" in r.summary
+
+
+def _hide(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *a: Any, **k: Any) -> Any:
+        return None if name == module else real(name, *a, **k)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+@pytest.mark.parametrize(
+    ("kind", "module", "install"),
+    [
+        ("consumer.llama_cpp", "llama_cpp", "pip install 'albor-gates[llama]'"),
+        ("consumer.transformers", "transformers", "pip install 'albor-gates[transformers]'"),
+    ],
+)
+def test_a_missing_consumer_is_skipped_with_the_install_command(
+    release: Path, monkeypatch: pytest.MonkeyPatch, kind: str, module: str, install: str
+) -> None:
+    _hide(monkeypatch, module)
+    path = spec(
+        release,
+        [
+            gate("REQUIRED", kind, {}),
+            gate("OPTIONAL", kind, {}, extra={"required": False}),
+        ],
+    )
+    verdict = evaluate(path)
+    r = {x.gate_id: x for x in verdict.results}
+    assert r["REQUIRED"].status is Status.SKIPPED
+    assert r["REQUIRED"].message.startswith(f"{module.replace('_', '-')}")
+    assert install in r["REQUIRED"].message
+    assert verdict.decision is Decision.NO_GO
+    verdict = evaluate(spec(release, [gate("OPTIONAL", kind, {}, extra={"required": False})]))
+    assert verdict.decision is Decision.WARN
+
+
+LLAMA = pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("llama_cpp") is None,
+    reason="llama-cpp-python is not installed (pip install 'albor-gates[llama]')",
+)
+
+
+@LLAMA
+@pytest.mark.parametrize("quant", ["f16", "q8_0", "q4_k"])
+def test_llama_cpp_loads_the_export_and_agrees_with_the_reference(
+    release: Path, quant: str
+) -> None:
+    gates = [
+        gate("LLAMA", "consumer.llama_cpp", {"quant": quant}, model="model"),
+        gate(
+            "LLAMA-COS",
+            "consumer.llama_cpp",
+            {"quant": quant, "measure": "first_token_cosine", "prompts": PROMPTS},
+            {"ge": 0.999},
+            model="model",
+        ),
+    ]
+    r = results(spec(release, gates))
+    assert r["LLAMA"].status is Status.PASS, r["LLAMA"].summary
+    assert r["LLAMA"].details["tokenizer_mismatches"] == 0
+    assert r["LLAMA-COS"].status is Status.PASS, r["LLAMA-COS"].summary
+    assert r["LLAMA-COS"].details["first_token_top1_agree"] == len(PROMPTS)
+    print(f"\n{quant}: llama.cpp first-token cosine {r['LLAMA-COS'].value}")
+
+
+@LLAMA
+def test_llama_cpp_load_error_is_a_fail_with_its_message(release: Path, tmp_path: Path) -> None:
+    partial = variant(release, tmp_path, lambda t: t.pop("model.layers.0.mlp.down_proj.weight"))
+    bad = exported(partial, "q8_0", tmp_path)
+    r = results(spec(release, [gate("LLAMA", "consumer.llama_cpp", {}, gguf="gguf")], gguf=bad))
+    r = r["LLAMA"]
+    assert r.status is Status.FAIL and r.value == 1
+    assert r.summary.startswith(f"llama.cpp cannot load {bad.name}: ")
+    assert "blk.0.ffn_down.weight" in r.summary
+
+
+def test_the_export_lives_in_a_temporary_folder_for_the_run_only(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    before = sorted(p.name for p in release.iterdir())
+    verdict = evaluate(spec(release, [gate("EXPORT", "gguf.export", {"quant": "q8_0"})]))
+    assert verdict.results[0].status is Status.PASS
+    del verdict
+    gc.collect()
+    assert sorted(p.name for p in release.iterdir()) == before
+    assert list(scratch.iterdir()) == []
