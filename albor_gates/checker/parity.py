@@ -40,7 +40,14 @@ if TYPE_CHECKING:
 
     from albor_gates.checker.decoder import DecoderModel
 
-__all__ = ["Disagreement", "LogitParity", "SequenceParity", "compare_logits", "logit_cosines"]
+__all__ = [
+    "Disagreement",
+    "LogitParity",
+    "SequenceParity",
+    "compare_logits",
+    "logit_cosines",
+    "teacher_continuation",
+]
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,20 @@ def logit_cosines(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return cos.clamp(max=1.0)
 
 
+def teacher_continuation(reference: DecoderModel, prompt: Sequence[int], steps: int) -> list[int]:
+    """The ``steps - 1`` teacher tokens after ``prompt``: the reference's greedy continuation.
+
+    Callers comparing several candidates against one reference compute this once and pass it
+    as ``continuations`` to :func:`compare_logits`.
+    """
+    from albor_gates.checker.generate import greedy_generate
+
+    if steps <= 1:
+        return []
+    g = greedy_generate(reference, list(prompt), max_new_tokens=steps - 1, ignore_eos=True)
+    return list(g.token_ids)
+
+
 def compare_logits(
     reference: DecoderModel,
     candidate: DecoderModel,
@@ -194,8 +215,6 @@ def compare_logits(
     """
     import torch
 
-    from albor_gates.checker.generate import greedy_generate
-
     if steps < 1:
         raise UsageError(f"steps must be ≥ 1, got {steps}")
     if reference.config.vocab_size != candidate.config.vocab_size:
@@ -225,11 +244,8 @@ def compare_logits(
                 raise UsageError(
                     f"continuation {i} has {len(teacher)} tokens; {steps - 1} are needed"
                 )
-        elif steps > 1:
-            g = greedy_generate(reference, ids, max_new_tokens=steps - 1, ignore_eos=True)
-            teacher = list(g.token_ids)
         else:
-            teacher = []
+            teacher = teacher_continuation(reference, ids, steps)
         full = torch.tensor([ids + teacher], dtype=torch.long)
         first = len(ids) - 1
         a = reference.logits(full)[0, first:].float().cpu()

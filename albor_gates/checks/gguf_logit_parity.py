@@ -101,18 +101,26 @@ def measure(ctx: Context, params: Params) -> Measurement:
         key += f":{ctx.path('tokens').resolve()}"
 
     def run(_path: Any) -> dict[str, Any]:
-        from albor_gates.checker.parity import compare_logits
+        from albor_gates.checker.parity import compare_logits, teacher_continuation
 
         tok = source_tokenizer(ctx)
         prompts, conts, what = _sequences(ctx, params, tok)
         ref = fp32_source_decoder(ctx)
         cand = gguf_decoder(ctx, g)
+        teacher = conts
+        if teacher is None:
+            # The release's own continuation: the same for every GGUF the run compares.
+            teacher = ctx.read(
+                "model",
+                f"teacher:{params.steps}:{prompts}:{ref.device}",
+                lambda _p: [teacher_continuation(ref, ids, params.steps) for ids in prompts],
+            )
         r = compare_logits(
             ref,
             cand,
             prompts,
             steps=params.steps,
-            continuations=conts,
+            continuations=teacher,
             near_tie_cosine=params.near_tie_cosine,
             progress=ctx.progress("logit parity", float(len(prompts))),
         )
