@@ -44,10 +44,9 @@ NEEDS: frozenset[str] = frozenset({"torch"})
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 
-class Params(CheckParams):
-    """Options of eval.val_loss."""
+class WindowParams(CheckParams):
+    """How the tokens are cut into windows and batched (shared with gguf.ppl_ratio)."""
 
-    measure: Literal["loss", "perplexity", "bits_per_byte", "log_disagreement"] = "loss"
     seq_len: int = Field(512, ge=2)
     stride: int | None = Field(None, ge=1)
     max_tokens: int | None = Field(None, ge=2)
@@ -55,6 +54,12 @@ class Params(CheckParams):
     chunk_size: int = Field(512, ge=1)
     bos: bool = False
     bin_dtype: Literal["uint16", "uint32"] | None = None
+
+
+class Params(WindowParams):
+    """Options of eval.val_loss."""
+
+    measure: Literal["loss", "perplexity", "bits_per_byte", "log_disagreement"] = "loss"
     logged_field: str = "val_loss"
     logged_glob: str | None = "epoch-*.metadata.json"
     logged_select: Literal["only", "first", "last", "best"] = "best"

@@ -99,9 +99,6 @@ def measure(ctx: Context, params: Params) -> Measurement:
     view = model_view(ctx)
     buffers = sorted(n for n in view.shapes if n.endswith(SKIPPED_SOURCE_SUFFIXES))
     source_count = r.source_tensor_count - len(buffers)
-    types: dict[str, int] = {}
-    for t in r.tensors:
-        types[t.ggml_type] = types.get(t.ggml_type, 0) + 1
     ratio = r.file_size / r.source_bytes if r.source_bytes else math.inf
     summary = (
         f"GGUF {params.quant} export: {_mib(r.file_size)} = {ratio:.2f} × the source "
@@ -118,7 +115,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         "tensors": r.tensor_count,
         "source_tensors": source_count,
         "skipped_buffers": buffers,
-        "types": dict(sorted(types.items())),
+        "types": r.type_counts,
         "fallbacks": list(r.fallbacks),
         "vocab_size": r.vocab_size,
         "tokenizer_tokens": r.tokenizer_tokens,

@@ -24,11 +24,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field
-
 from albor_gates.checks import eval_val_loss
 from albor_gates.checks._gguf import gguf_decoder, gguf_under_test, require_safetensors
-from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.base import Context, Measurement
 
 KIND = "gguf.ppl_ratio"
 VERSION = 1
@@ -39,33 +37,19 @@ NEEDS: frozenset[str] = frozenset({"torch"})
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 
-class Params(CheckParams):
-    """Options of gguf.ppl_ratio."""
+class Params(eval_val_loss.WindowParams):
+    """Options of gguf.ppl_ratio (the window settings are eval.val_loss's)."""
 
     quant: str = "q4_k"
     measure: Literal["ratio", "loss_delta"] = "ratio"
-    seq_len: int = Field(512, ge=2)
-    stride: int | None = Field(None, ge=1)
-    max_tokens: int | None = Field(None, ge=2)
-    batch_size: int = Field(8, ge=1)
-    chunk_size: int = Field(512, ge=1)
-    bos: bool = False
-    bin_dtype: Literal["uint16", "uint32"] | None = None
 
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Evaluate both models on the same windows and compare."""
     require_safetensors(ctx, KIND)
     g = gguf_under_test(ctx, params.quant)
-    ev = eval_val_loss.Params(
-        seq_len=params.seq_len,
-        stride=params.stride,
-        max_tokens=params.max_tokens,
-        batch_size=params.batch_size,
-        chunk_size=params.chunk_size,
-        bos=params.bos,
-        bin_dtype=params.bin_dtype,
-    )
+    windows = set(eval_val_loss.WindowParams.model_fields)
+    ev = eval_val_loss.Params(**params.model_dump(include=windows))
     src, settings, model = eval_val_loss.evaluate(ctx, ev)
     gmodel = gguf_decoder(ctx, g, dtype=model.dtype)
     dtype = str(model.dtype).removeprefix("torch.")

@@ -48,9 +48,6 @@ def export(model: Path, fmt: str, quant: str, output: Path, force: bool, as_json
     r = export_gguf(src, output, quant, force=force)
     ratio = r.file_size / r.source_bytes if r.source_bytes else None
     if as_json:
-        types: dict[str, int] = {}
-        for t in r.tensors:
-            types[t.ggml_type] = types.get(t.ggml_type, 0) + 1
         summary = {
             "command": "export",
             "format": fmt,
@@ -64,7 +61,7 @@ def export(model: Path, fmt: str, quant: str, output: Path, force: bool, as_json
             "output_bytes": r.file_size,
             "source_bytes": r.source_bytes,
             "size_ratio": ratio,
-            "types": dict(sorted(types.items())),
+            "types": r.type_counts,
             "fallbacks": list(r.fallbacks),
             "vocab_size": r.vocab_size,
             "tokenizer_tokens": r.tokenizer_tokens,

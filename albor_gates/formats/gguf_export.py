@@ -127,6 +127,14 @@ class ExportResult:
     tensors: tuple[ExportedTensor, ...]
     fallbacks: tuple[str, ...]
 
+    @property
+    def type_counts(self) -> dict[str, int]:
+        """How many tensors were written in each ggml type, sorted by type name."""
+        counts: dict[str, int] = {}
+        for t in self.tensors:
+            counts[t.ggml_type] = counts.get(t.ggml_type, 0) + 1
+        return dict(sorted(counts.items()))
+
 
 def plan_tensor_type(name: str, shape: tuple[int, ...], requested: str) -> tuple[str, str]:
     """Choose the ggml type of one tensor; return ``(type, fallback reason or "")``.
