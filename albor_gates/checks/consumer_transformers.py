@@ -74,6 +74,21 @@ def _offline() -> Iterator[None]:
                 os.environ[n] = v
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence transformers' warnings and progress bars for the load (they go to the terminal)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0] if text else ''}".strip()
@@ -84,16 +99,26 @@ def _compare(ctx: Context, params: Params, folder: Any) -> dict[str, Any]:
 
     from albor_gates.checker.parity import logit_cosines
 
-    with _offline():
+    with _offline(), _quiet():
         import transformers
 
         try:
-            hf = transformers.AutoModelForCausalLM.from_pretrained(
-                str(folder), local_files_only=True, trust_remote_code=False
+            loaded: Any = transformers.AutoModelForCausalLM.from_pretrained(
+                str(folder),
+                local_files_only=True,
+                trust_remote_code=False,
+                output_loading_info=True,
             )
         except Exception as e:  # noqa: BLE001 - transformers raises OSError, ValueError, KeyError...
             return {"error": _first_line(e), "transformers": transformers.__version__}
+    hf, info = loaded
     hf = hf.float().eval()
+    # Weights transformers initialised itself (missing) or ignored (unexpected): the usual
+    # reason its logits differ.
+    loading = {
+        k: sorted(str(x) for x in info.get(k) or ())[:20]
+        for k in ("missing_keys", "unexpected_keys", "mismatched_keys")
+    }
     ref = fp32_source_decoder(ctx, device="cpu")
     ids_list = encode_prompts(source_tokenizer(ctx), params.prompts)
     max_abs, min_cos, agree, positions = 0.0, 1.0, 0, 0
@@ -117,6 +142,7 @@ def _compare(ctx: Context, params: Params, folder: Any) -> dict[str, Any]:
         "worst_prompt": worst,
         "transformers": transformers.__version__,
         "hf_class": type(hf).__name__,
+        **loading,
     }
 
 
@@ -140,12 +166,18 @@ def measure(ctx: Context, params: Params) -> Measurement:
             "check config.json's architectures / model_type and the weight names",
         )
     n = len(params.prompts)
+    missing = r["missing_keys"]
     return Measurement(
         r["max_abs_diff"],
         subject="max |Δlogit| vs transformers",
         summary=f"over {n} prompts ({r['positions']} positions), min cosine "
         f"{r['min_cosine']:.6g}, top-1 {r['top1_agree']}/{r['positions']} — transformers "
-        f"{r['transformers']} {r['hf_class']}",
+        f"{r['transformers']} {r['hf_class']}"
+        + (
+            f"; transformers initialised {', '.join(missing[:3])} itself (missing)"
+            if missing
+            else ""
+        ),
         details=dict(r),
         fix="transformers computes other logits than the checker: a config field the two read "
         "differently (rope scaling, tied embeddings, attention bias) or a layout difference",

@@ -94,9 +94,9 @@ def _sequences(ctx: Context, p: Params, tok: Any) -> tuple[list[list[int]], Any,
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Compare the two decoders (once per run and settings) and report the chosen figure."""
-    require_safetensors(ctx, KIND)
     g = gguf_under_test(ctx, params.quant)
-    key = params.model_dump_json(exclude={"measure", "quant"})
+    source = require_safetensors(ctx, KIND)
+    key = params.model_dump_json(exclude={"measure", "quant"}) + f":{source.resolve()}"
     if ctx.has("tokens"):
         key += f":{ctx.path('tokens').resolve()}"
 

@@ -53,7 +53,9 @@ def measure(ctx: Context, params: Params) -> Measurement:
     src, settings, model = eval_val_loss.evaluate(ctx, ev)
     gmodel = gguf_decoder(ctx, g, dtype=model.dtype)
     dtype = str(model.dtype).removeprefix("torch.")
-    quant, _, _ = eval_val_loss.evaluate(ctx, ev, model=gmodel, model_key=f":{g.key}:{dtype}")
+    quant, _, _ = eval_val_loss.evaluate(
+        ctx, ev, model=gmodel, model_key=f":{g.path.resolve()}:{dtype}"
+    )
     delta = quant.loss - src.loss
     ratio = math.exp(delta) if math.isfinite(delta) else math.nan
     details: dict[str, Any] = {

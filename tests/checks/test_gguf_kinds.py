@@ -364,6 +364,8 @@ def test_transformers_consumer_passes_and_catches_an_untied_head(
     rel = variant(release, tmp_path, tie_word_embeddings=False)
     bad = results(spec(rel, [gate("HF", "consumer.transformers", {"prompts": PROMPTS})]))["HF"]
     assert bad.status is Status.FAIL and bad.value > 1.0
+    assert bad.details["missing_keys"] == ["lm_head.weight"]
+    assert bad.summary.endswith("; transformers initialised lm_head.weight itself (missing)")
 
 
 def test_transformers_consumer_reports_a_release_it_cannot_load(
