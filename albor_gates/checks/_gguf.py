@@ -22,7 +22,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator
 
 from albor_gates.checks._decoder import _is_gguf, device_name, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
@@ -51,6 +53,18 @@ INSTALL = {
     "wheel with --find-links)",
     "transformers": "pip install 'albor-gates[transformers]'",
 }
+
+
+def _known_quant(v: str) -> str:
+    from albor_gates.formats.gguf_export import QUANTS
+
+    if v not in QUANTS:
+        raise ValueError(f"unknown quant {v!r}; choose one of {', '.join(QUANTS)}")
+    return v
+
+
+#: A ``--quant`` name of the exporter, checked when the spec is planned.
+Quant = Annotated[str, AfterValidator(_known_quant)]
 
 
 def release_folder(path: Path) -> Path:

@@ -49,6 +49,7 @@ from pydantic import Field
 from albor_gates.checks._gguf import (
     INSTALL,
     GGUFUnderTest,
+    Quant,
     encode_prompts,
     gguf_decoder,
     gguf_under_test,
@@ -116,9 +117,9 @@ print(MARK + json.dumps(out), flush=True)
 class Params(CheckParams):
     """Options of consumer.llama_cpp."""
 
-    quant: str = "q4_k"
+    quant: Quant = "q4_k"
     measure: Literal["failures", "first_token_cosine"] = "failures"
-    prompts: list[str] = Field(default_factory=lambda: ["def fibonacci(n):"], min_length=1)
+    prompts: list[str] = Field(["def fibonacci(n):"], min_length=1)
     n_predict: int = Field(32, ge=1, le=4096)
     n_ctx: int = Field(512, ge=16)
     seed: int = 42

@@ -54,7 +54,7 @@ DEFAULT_EXPECT: Mapping[str, Any] | None = {"le": 1e-3}
 class Params(CheckParams):
     """Options of consumer.transformers."""
 
-    prompts: list[str] = Field(default_factory=lambda: list(CANARY_PROMPTS), min_length=1)
+    prompts: list[str] = Field(list(CANARY_PROMPTS), min_length=1)
 
 
 @contextlib.contextmanager

@@ -36,9 +36,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import field_validator
-
-from albor_gates.checks._gguf import require_safetensors, run_export
+from albor_gates.checks._gguf import Quant, require_safetensors, run_export
 from albor_gates.checks._model import model_view
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import GatesError
@@ -55,17 +53,8 @@ DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 class Params(CheckParams):
     """Options of gguf.export."""
 
-    quant: str = "q4_k"
+    quant: Quant = "q4_k"
     measure: Literal["exported", "size_ratio", "tensor_count_delta", "fallbacks"] = "exported"
-
-    @field_validator("quant")
-    @classmethod
-    def _known_quant(cls, v: str) -> str:
-        from albor_gates.formats.gguf_export import QUANTS
-
-        if v not in QUANTS:
-            raise ValueError(f"unknown quant {v!r}; choose one of {', '.join(QUANTS)}")
-        return v
 
 
 def _mib(n: int) -> str:

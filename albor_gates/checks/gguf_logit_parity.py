@@ -4,7 +4,8 @@ Loads the ``model`` release and a GGUF file (the ``gguf`` artifact when bound an
 else this run's export for ``quant``) into the SAME reference decoder, both in float32, and
 compares their next-token logits over canary prompts (``prompts``, default ten code and text
 prompts, encoded with the release's tokenizer), teacher-forced for ``steps`` decode steps each
-(the teacher tokens are the release's own greedy continuation). With a ``tokens`` artifact the
+(the teacher tokens are the release's own greedy continuation, computed once per run and
+shared by every GGUF the run compares). With a ``tokens`` artifact the
 sequences are instead ``windows`` consecutive slices of real text: ``context`` prompt tokens,
 then ``steps`` teacher tokens from the file.
 
@@ -25,7 +26,8 @@ Details also say whether the GGUF's own tokenizer encodes every prompt to the sa
 
 PASS: "first-token cosine 0.99994 over 10 prompts; top-1 640/640 of 640 teacher-forced steps
 (0 real disagreements, 0 near-ties) — this run's q4_k export".
-FAIL: "top-1 disagreements 3, must be = 0" — three steps flipped with a logit cosine of 0.91.
+FAIL: "top-1 disagreements 3, must be = 0" — three steps flipped where the two distributions'
+cosine was 0.91 (their logit cosine still read 0.998).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pydantic import Field
 
 from albor_gates.checks._gguf import (
     CANARY_PROMPTS,
+    Quant,
     encode_prompts,
     fp32_source_decoder,
     gguf_decoder,
@@ -59,11 +62,11 @@ DEFAULT_EXPECT: Mapping[str, Any] | None = None
 class Params(CheckParams):
     """Options of gguf.logit_parity."""
 
-    quant: str = "q4_k"
+    quant: Quant = "q4_k"
     measure: Literal["first_token_cosine", "min_cosine", "top1_disagreements", "top1_agreement"] = (
         "first_token_cosine"
     )
-    prompts: list[str] = Field(default_factory=lambda: list(CANARY_PROMPTS), min_length=1)
+    prompts: list[str] = Field(list(CANARY_PROMPTS), min_length=1)
     steps: int = Field(64, ge=1, le=4096)
     near_tie_cosine: float = Field(0.98, ge=0.0, le=1.0)
     windows: int = Field(10, ge=1, le=10_000)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from albor_gates.checks import eval_val_loss
-from albor_gates.checks._gguf import gguf_decoder, gguf_under_test, require_safetensors
+from albor_gates.checks._gguf import Quant, gguf_decoder, gguf_under_test, require_safetensors
 from albor_gates.checks.base import Context, Measurement
 
 KIND = "gguf.ppl_ratio"
@@ -40,7 +40,7 @@ DEFAULT_EXPECT: Mapping[str, Any] | None = None
 class Params(eval_val_loss.WindowParams):
     """Options of gguf.ppl_ratio (the window settings are eval.val_loss's)."""
 
-    quant: str = "q4_k"
+    quant: Quant = "q4_k"
     measure: Literal["ratio", "loss_delta"] = "ratio"
 
 

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from albor_gates.checks._gguf import gguf_under_test, require_safetensors
+from albor_gates.checks._gguf import Quant, gguf_under_test, require_safetensors
 from albor_gates.checks.base import CheckParams, Context, Measurement
 
 KIND = "gguf.tensor_parity"
@@ -49,7 +49,7 @@ DEFAULT_EXPECT: Mapping[str, Any] | None = None
 class Params(CheckParams):
     """Options of gguf.tensor_parity."""
 
-    quant: str = "q4_k"
+    quant: Quant = "q4_k"
     measure: Literal["min_cosine", "max_l2_drift", "inexact", "unmatched"] = "min_cosine"
     worst: int = Field(5, ge=0, le=100)
 

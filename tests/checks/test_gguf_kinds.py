@@ -511,3 +511,11 @@ def test_the_gguf_roundtrip_bundle_on_a_real_model(release: Path) -> None:
     assert r["GGUF-FIRST-TOKEN-COSINE"].value > 0.99999
     assert verdict.decision is Decision.WARN
     print({k: v.duration_s for k, v in r.items()})
+
+
+def test_an_unknown_quant_is_a_spec_error(release: Path) -> None:
+    from albor_gates.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        evaluate(spec(release, [gate("T", "gguf.tensor_parity", {"quant": "q3_k"})]))
+    assert "unknown quant 'q3_k'; choose one of f32, f16, bf16, q8_0, q4_0" in str(e.value)
