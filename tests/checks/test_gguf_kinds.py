@@ -69,8 +69,6 @@ def _train(root: Path) -> Path:
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(0)
     seq = 64
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matmuls: threads only add contention on a busy machine
     model.train()
     for _ in range(150):
         starts = torch.randint(0, ids.numel() - seq - 1, (8,), generator=gen)
@@ -79,7 +77,6 @@ def _train(root: Path) -> Path:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    torch.set_num_threads(threads)
     model.eval()
     model.save_pretrained(root)
     tok.save(str(root / "tokenizer.json"))
@@ -88,6 +85,15 @@ def _train(root: Path) -> Path:
     )
     (root.parent / "val.py").write_text(_stdlib([VAL_FILE]), encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Any:
+    """Tiny matmuls: a second thread only adds contention on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -510,7 +516,6 @@ def test_the_gguf_roundtrip_bundle_on_a_real_model(release: Path) -> None:
     assert 0.998 < r["GGUF-Q4K-FIRST-TOKEN-COSINE"].value < 0.999
     assert r["GGUF-FIRST-TOKEN-COSINE"].value > 0.99999
     assert verdict.decision is Decision.WARN
-    print({k: v.duration_s for k, v in r.items()})
 
 
 def test_an_unknown_quant_is_a_spec_error(release: Path) -> None:
