@@ -95,21 +95,10 @@ def measure(ctx: Context, params: Params) -> Measurement:
         f"{len(r.fallbacks)} fallbacks"
     )
     details: dict[str, Any] = {
-        "quant": params.quant,
-        "architecture": r.architecture,
-        "file_type": r.file_type,
-        "gguf_bytes": r.file_size,
-        "source_bytes": r.source_bytes,
-        "size_ratio": ratio,
-        "tensors": r.tensor_count,
-        "source_tensors": source_count,
+        **r.summary(),
+        # The source count without buffers (rotary inv_freq), as tensor_count_delta uses it.
+        "source_tensor_count": source_count,
         "skipped_buffers": buffers,
-        "types": r.type_counts,
-        "fallbacks": list(r.fallbacks),
-        "vocab_size": r.vocab_size,
-        "tokenizer_tokens": r.tokenizer_tokens,
-        "tokenizer_model": r.tokenizer_model,
-        "tokenizer_pre": r.tokenizer_pre,
         # 0 when another gate of the run already exported this quant.
         "export_seconds": round(seconds, 3),
     }

@@ -53,20 +53,7 @@ def export(model: Path, fmt: str, quant: str, output: Path, force: bool, as_json
             "format": fmt,
             "input": str(src),
             "output": str(r.path),
-            "quant": r.quant,
-            "architecture": r.architecture,
-            "file_type": r.file_type,
-            "tensor_count": r.tensor_count,
-            "source_tensor_count": r.source_tensor_count,
-            "output_bytes": r.file_size,
-            "source_bytes": r.source_bytes,
-            "size_ratio": ratio,
-            "types": r.type_counts,
-            "fallbacks": list(r.fallbacks),
-            "vocab_size": r.vocab_size,
-            "tokenizer_tokens": r.tokenizer_tokens,
-            "tokenizer_model": r.tokenizer_model,
-            "tokenizer_pre": r.tokenizer_pre,
+            **r.summary(),
         }
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
         return

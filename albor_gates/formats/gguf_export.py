@@ -127,6 +127,25 @@ class ExportResult:
     tensors: tuple[ExportedTensor, ...]
     fallbacks: tuple[str, ...]
 
+    def summary(self) -> dict[str, Any]:
+        """The JSON-safe facts of the export (``gates export --json``, gguf.export details)."""
+        return {
+            "quant": self.quant,
+            "architecture": self.architecture,
+            "file_type": self.file_type,
+            "tensor_count": self.tensor_count,
+            "source_tensor_count": self.source_tensor_count,
+            "output_bytes": self.file_size,
+            "source_bytes": self.source_bytes,
+            "size_ratio": self.file_size / self.source_bytes if self.source_bytes else None,
+            "types": self.type_counts,
+            "fallbacks": list(self.fallbacks),
+            "vocab_size": self.vocab_size,
+            "tokenizer_tokens": self.tokenizer_tokens,
+            "tokenizer_model": self.tokenizer_model,
+            "tokenizer_pre": self.tokenizer_pre,
+        }
+
     @property
     def type_counts(self) -> dict[str, int]:
         """How many tensors were written in each ggml type, sorted by type name."""
