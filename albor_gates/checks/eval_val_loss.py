@@ -44,10 +44,9 @@ NEEDS: frozenset[str] = frozenset({"torch"})
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 
-class Params(CheckParams):
-    """Options of eval.val_loss."""
+class WindowParams(CheckParams):
+    """How the tokens are cut into windows and batched (shared with gguf.ppl_ratio)."""
 
-    measure: Literal["loss", "perplexity", "bits_per_byte", "log_disagreement"] = "loss"
     seq_len: int = Field(512, ge=2)
     stride: int | None = Field(None, ge=1)
     max_tokens: int | None = Field(None, ge=2)
@@ -55,6 +54,12 @@ class Params(CheckParams):
     chunk_size: int = Field(512, ge=1)
     bos: bool = False
     bin_dtype: Literal["uint16", "uint32"] | None = None
+
+
+class Params(WindowParams):
+    """Options of eval.val_loss."""
+
+    measure: Literal["loss", "perplexity", "bits_per_byte", "log_disagreement"] = "loss"
     logged_field: str = "val_loss"
     logged_glob: str | None = "epoch-*.metadata.json"
     logged_select: Literal["only", "first", "last", "best"] = "best"
@@ -74,9 +79,16 @@ def settings(ctx: Context, p: Params) -> dict[str, Any]:
     }
 
 
-def evaluate(ctx: Context, p: Params) -> tuple[Any, dict[str, Any], Any]:
-    """Run (or reuse) the evaluation; return (LossResult, settings, model)."""
-    model = load_decoder(ctx)
+def evaluate(
+    ctx: Context, p: Params, model: Any = None, model_key: str = ""
+) -> tuple[Any, dict[str, Any], Any]:
+    """Run (or reuse) the evaluation; return (LossResult, settings, model).
+
+    ``model`` evaluates another decoder than the ``model`` artifact's (gguf.ppl_ratio's GGUF)
+    on the same windows; ``model_key`` then names it in the cache key.
+    """
+    if model is None:
+        model = load_decoder(ctx)
     s = settings(ctx, p)
     path = ctx.path("tokens")
     tokenizer = None
@@ -117,7 +129,7 @@ def evaluate(ctx: Context, p: Params) -> tuple[Any, dict[str, Any], Any]:
         )
 
     key = "loss:" + ",".join(f"{k}={v}" for k, v in sorted(s.items()))
-    result = ctx.read("tokens", f"{key}:{ctx.options.get('device')}", run)
+    result = ctx.read("tokens", f"{key}:{ctx.options.get('device')}{model_key}", run)
     return result, s, model
 
 

@@ -127,6 +127,33 @@ class ExportResult:
     tensors: tuple[ExportedTensor, ...]
     fallbacks: tuple[str, ...]
 
+    def summary(self) -> dict[str, Any]:
+        """The JSON-safe facts of the export (``gates export --json``, gguf.export details)."""
+        return {
+            "quant": self.quant,
+            "architecture": self.architecture,
+            "file_type": self.file_type,
+            "tensor_count": self.tensor_count,
+            "source_tensor_count": self.source_tensor_count,
+            "output_bytes": self.file_size,
+            "source_bytes": self.source_bytes,
+            "size_ratio": self.file_size / self.source_bytes if self.source_bytes else None,
+            "types": self.type_counts,
+            "fallbacks": list(self.fallbacks),
+            "vocab_size": self.vocab_size,
+            "tokenizer_tokens": self.tokenizer_tokens,
+            "tokenizer_model": self.tokenizer_model,
+            "tokenizer_pre": self.tokenizer_pre,
+        }
+
+    @property
+    def type_counts(self) -> dict[str, int]:
+        """How many tensors were written in each ggml type, sorted by type name."""
+        counts: dict[str, int] = {}
+        for t in self.tensors:
+            counts[t.ggml_type] = counts.get(t.ggml_type, 0) + 1
+        return dict(sorted(counts.items()))
+
 
 def plan_tensor_type(name: str, shape: tuple[int, ...], requested: str) -> tuple[str, str]:
     """Choose the ggml type of one tensor; return ``(type, fallback reason or "")``.
