@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # disk; users keep the loose range of pyproject.toml.
 TORCH  ?= torch==2.13.0
 
-.PHONY: venv demo test lint unit bench clean
+.PHONY: venv demo test lint unit bench clean llama
 
 $(BIN)/gates: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,21 @@ $(BIN)/gates: pyproject.toml
 	touch $@
 
 venv: $(BIN)/gates
+
+# llama.cpp through llama-cpp-python: the independent GGUF consumer the tests run. It compiles
+# llama.cpp (~7 min on 2 cores), so the wheel is built once into a cache and reused; portable
+# CPU flags keep the cached wheel valid on another machine of the same architecture.
+WHEELS ?= $(HOME)/.cache/albor-gates/wheels
+LLAMA  ?= llama-cpp-python==0.3.36
+$(VENV)/.llama: $(BIN)/gates
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(BIN)/python -m pip wheel -q --no-deps "$(LLAMA)" -w $(WHEELS)
+	$(BIN)/python -m pip install -q --find-links $(WHEELS) "$(LLAMA)"
+	touch $@
+
+llama: $(VENV)/.llama
 
 demo: venv
 	$(BIN)/gates dogfood --force -o dogfood-demo
@@ -27,7 +42,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: venv
+unit: venv llama
 	$(BIN)/python -m pytest -q
 
 test: lint unit
