@@ -1,8 +1,9 @@
 """Write eval/prompts.jsonl: 100 held-out Python function signatures for AC-SHIP2-007.
 
 Deterministic: the first 100 distinct one-line ``def name(args):`` signatures, in file order,
-from the release's held-out validation text (eval/val.txt, files the model never trained on).
-Each prompt is the signature plus a newline, so a continuation starts the function body.
+from the release's held-out validation text (eval/val.txt, files the model never trained on),
+methods included and dedented to module level. Each prompt is the signature plus a newline, so
+a continuation starts the function body.
 
     python examples/make_heldout_prompts.py examples/albor-tiny-v1
 """
@@ -14,14 +15,15 @@ import re
 import sys
 from pathlib import Path
 
-SIGNATURE = re.compile(r"^def [A-Za-z_][A-Za-z0-9_]*\(.*\):\s*$")
+SIGNATURE = re.compile(r"^\s*def [A-Za-z_][A-Za-z0-9_]*\(.*\)(?:\s*->\s*[^:]+)?:\s*$")
 
 
 def main(release: Path, n: int = 100) -> None:
     seen: list[str] = []
     for line in (release / "eval" / "val.txt").read_text(encoding="utf-8").splitlines():
-        if SIGNATURE.match(line) and line not in seen:
-            seen.append(line.rstrip())
+        sig = line.strip()
+        if SIGNATURE.match(line) and sig not in seen:
+            seen.append(sig)
             if len(seen) == n:
                 break
     out = release / "eval" / "prompts.jsonl"

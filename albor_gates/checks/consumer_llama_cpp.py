@@ -62,7 +62,8 @@ KIND = "consumer.llama_cpp"
 VERSION = 1
 TITLE = "llama.cpp (llama-cpp-python) loads the GGUF and generates non-gibberish text"
 ROLES: tuple[str, ...] = ()
-OPTIONAL_ROLES: tuple[str, ...] = ("gguf", "model")
+# ``artifact: NAME`` binds ``model`` (as in every gguf.* kind); a ready GGUF binds ``gguf``
+OPTIONAL_ROLES: tuple[str, ...] = ("model", "gguf")
 NEEDS: frozenset[str] = frozenset({"subprocess", "torch"})
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 _MARK = "ALBOR-GATES-LLAMA-RESULT "
