@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from albor_gates.formats.gguf_map import (
     vocab_from_tokenizer_json,
 )
 from albor_gates.formats.gguf_quants import quantize
+from albor_gates.io import temp_beside
 
 __all__ = ["QUANTS", "ExportResult", "ExportedTensor", "export_gguf", "plan_tensor_type"]
 
@@ -307,7 +307,7 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
     if not any(p[0] == "token_embd.weight" for p in plan):
         raise ArtifactError(f"{src}: no model.embed_tokens.weight; not a causal LM checkpoint")
 
-    fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    fd, tmp_name = temp_beside(dst)
     os.close(fd)
     tmp = Path(tmp_name)
     written: list[ExportedTensor] = []

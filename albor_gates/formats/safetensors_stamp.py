@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from albor_gates.artifacts.provenance import spdx_problem
 from albor_gates.artifacts.safetensors import SafetensorsHeader, read_safetensors_header
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.io import temp_beside
 
 CHUNK = 8 * 1024 * 1024
 
@@ -134,7 +134,7 @@ def stamp(src: Path, dst: Path, fields: Mapping[str, str], *, force: bool = Fals
     data_len = header.file_size - header.data_start
     before = _hash_range(src, header.data_start, data_len)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    fd, tmp_name = temp_beside(dst)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
