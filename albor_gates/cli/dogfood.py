@@ -41,8 +41,8 @@ def dogfood(
     """Run the /dogfood checklist on RELEASE and render the filled verdict document.
 
     RELEASE is a published release folder with its evidence/ (default: the bundled example
-    release). Writes dogfood-verdict.md, warnings.md (WARN) or no-go.md (NO-GO), and the JSON,
-    HTML, SARIF and JUnit reports. Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
+    release). Writes dogfood-verdict.md, warnings.md (WARN) or no-go.md (NO-GO), the JSON,
+    HTML, SARIF and JUnit reports, and the ship spec's JSON and HTML reports. Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
     """
     from albor_gates.cli.common import exit_code_for, use_color
     from albor_gates.cli.progress import make_observer
@@ -93,7 +93,9 @@ def dogfood(
     files = render_dogfood(dog_rec, ship_rec)
     for fmt in (Format.JSON, Format.HTML, Format.SARIF, Format.JUNIT, Format.MARKDOWN):
         files[FILENAMES[fmt]] = RENDERERS[fmt](dog_rec)
+    # the ship spec's own reports: its HTML carries the AC-SHIP2-003 loss trajectory
     files["ship-model-2-report.json"] = RENDERERS[Format.JSON](ship_rec)
+    files["ship-model-2-report.html"] = RENDERERS[Format.HTML](ship_rec)
     for name, text in sorted(files.items()):
         atomic_write_text(out / name, text)
     if not quiet:

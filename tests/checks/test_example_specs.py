@@ -25,7 +25,9 @@ def shipped(tmp_path_factory) -> tuple[dict, dict, dict[str, str]]:
     out = tmp_path_factory.mktemp("dogfood")
     with pytest.raises(SystemExit):
         main(["dogfood", str(EXAMPLE), "-o", str(out), "--force", "-q"])
-    docs = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix == ".md"}
+    docs = {
+        p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".md", ".html")
+    }
     return (
         json.loads((out / "gates-report.json").read_text()),
         json.loads((out / "ship-model-2-report.json").read_text()),
@@ -66,6 +68,9 @@ def test_document_has_all_sections_and_the_verdict_block(shipped) -> None:
     # the branch's extra file exists exactly when the branch asks for it
     assert ("warnings.md" in docs) == (dog["decision"] == "WARN")
     assert ("no-go.md" in docs) == (dog["decision"] == "NO-GO")
+    # the ship spec's HTML report plots the logged loss trajectory of AC-SHIP2-003
+    assert 'aria-label="val_loss trajectory"' in docs["ship-model-2-report.html"]
+    assert 'aria-label="per-layer weight statistics"' in docs["gates-report.html"]
 
 
 def test_the_example_evidence_is_judged(shipped) -> None:
