@@ -42,7 +42,8 @@ def dogfood(
 
     RELEASE is a published release folder with its evidence/ (default: the bundled example
     release). Writes dogfood-verdict.md, warnings.md (WARN) or no-go.md (NO-GO), the JSON,
-    HTML, SARIF and JUnit reports, and the ship spec's JSON and HTML reports. Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
+    HTML, SARIF and JUnit reports, and the ship spec's JSON and HTML reports.
+    Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
     """
     from albor_gates.cli.common import exit_code_for, use_color
     from albor_gates.cli.progress import make_observer
