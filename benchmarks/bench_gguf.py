@@ -1,10 +1,11 @@
-"""Benchmark: read + dequantise a Q4_K GGUF of a Qwen2-0.5B-shaped model (issue 5).
+"""Benchmark: read + dequantise a Q4_K GGUF of a Qwen2-0.5B-shaped model (issue 5); quantisers.
 
 Builds once (cached under ``.benchmarks/gguf/``) a random Qwen2-0.5B-shaped Hugging Face folder
 (hidden 896, 24 layers, 14 / 2 heads, intermediate 4864, vocab 151,936, q/k/v biases, tied
 embeddings, fp16 safetensors) with a synthetic 151,665-token byte-level BPE tokenizer, and exports
 it with ``export_gguf(..., "q4_k")`` — which, like llama.cpp, writes Q4_K where the row length
-is a multiple of 256 (ffn_down, rows of 4864) and Q5_0 for the 896-wide rows.
+is a multiple of 256 (ffn_down, rows of 4864), Q5_0 for the 896-wide matrices and Q8_0 for the
+896-wide tied embedding (the output tensor, Q6_K when its rows are whole 256-blocks).
 
 Then, in one run, alternating, ``--repeats`` times:
 
@@ -15,7 +16,12 @@ and prints the medians, the ratio (gguf-py time / ours; target ≥ 1.0), the hea
 per-ggml-type decode split, and the peak RSS of each path measured in a fresh subprocess against
 "largest tensor in fp32 + its bytes + the interpreter's baseline".
 
-Usage: ``python benchmarks/bench_gguf.py [--repeats 3] [--layers 24] [--cache .benchmarks/gguf]``
+Last, the export's quantisers on one ffn_down-shaped matrix (896 × 4864 fp32, ~N(0, 0.02)),
+alternating, ``--repeats`` times: gguf-py's Q8_0 and albor-gates' numpy Q4_K and Q6_K, as
+median MB/s of fp32 input (``--quantisers-only`` runs just this part, without the model).
+
+Usage: ``python benchmarks/bench_gguf.py [--repeats 3] [--layers 24] [--cache .benchmarks/gguf]
+[--quantisers-only]``
 """
 
 from __future__ import annotations
@@ -257,12 +263,36 @@ def peak_rss(path: Path, which: str) -> tuple[int, int]:
     return int(base), int(peak)
 
 
+def bench_quantisers(repeats: int) -> None:
+    """Median throughput of each export quantiser on one ffn_down-shaped fp32 matrix."""
+    from albor_gates.formats.gguf_quants import quantize
+
+    h, ffn = SHAPE["hidden_size"], SHAPE["intermediate_size"]
+    x = np.random.default_rng(0).standard_normal((h, ffn), dtype=np.float32) * np.float32(0.02)
+    times: dict[str, list[float]] = {"Q8_0": [], "Q4_K": [], "Q6_K": []}
+    for i in range(repeats):
+        for t in list(times) if i % 2 == 0 else list(reversed(times)):
+            s = time.perf_counter()
+            quantize(x, t)
+            times[t].append(time.perf_counter() - s)
+    print(f"quantise one {h} x {ffn} fp32 matrix ({x.nbytes / 1e6:.1f} MB), median of {repeats}:")
+    for t, ts in times.items():
+        m = statistics.median(ts)
+        print(
+            f"  {t}: {m:.3f} s, {x.nbytes / m / 1e6:.1f} MB/s ({x.size / m / 1e6:.2f} M values/s)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--layers", type=int, default=24)
     ap.add_argument("--cache", type=Path, default=Path(".benchmarks/gguf"))
+    ap.add_argument("--quantisers-only", action="store_true")
     args = ap.parse_args()
+    if args.quantisers_only:
+        bench_quantisers(args.repeats)
+        return
 
     from albor_gates.artifacts.gguf import read_gguf
 
@@ -316,6 +346,7 @@ def main() -> None:
             f"{(peak - base) / 1e6:.0f} MB; largest tensor {largest.name} fp32 + its bytes "
             f"= {floor / 1e6:.0f} MB -> {(peak - base) / floor:.2f}x of it"
         )
+    bench_quantisers(args.repeats)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,15 @@ The file is written through gguf-py's ``GGUFWriter`` with what llama.cpp needs t
   bos / eos / unk / pad ids, ``add_bos_token`` / ``add_eos_token`` and the chat template from
   tokenizer_config.json.
 
-Tensor types (what llama.cpp's converter and ``llama-quantize`` do): 1-D tensors, norms and
-biases stay F32; every other weight takes the requested type. A row length (the last torch
-dimension, ggml's ``ne[0]``) that is not a multiple of the type's block falls back as in
-``llama_tensor_get_type``: Q4_K → Q5_0 (Qwen2-0.5B's 896-wide rows: q/k/v/o, gate, up and the
-embedding; only ``ffn_down``, 4864 = 19 × 256, stays Q4_K), and any type whose block still does
-not divide the row → F16. Every fallback is listed in :attr:`ExportResult.fallbacks`. For the
+Tensor types (what llama.cpp's converter and ``llama-quantize`` do; :func:`plan_tensor_type`):
+1-D tensors, norms and biases stay F32; every other weight takes the requested type, except
+that ``q4_k`` writes the output tensor (``output.weight``, or ``token_embd.weight`` when the
+model ties its embeddings and has no ``output.weight``) as Q6_K, as llama.cpp's Q4_K_S does. A
+row length (the last torch dimension, ggml's ``ne[0]``) that is not a multiple of the type's
+block falls back as in ``llama_tensor_get_type``: Q4_K → Q5_0 (Qwen2-0.5B's 896-wide rows:
+q/k/v/o, gate and up; only ``ffn_down``, 4864 = 19 × 256, stays Q4_K), the output tensor →
+Q8_0 (Qwen2-0.5B's tied 896-wide embedding), and any type whose block still does not divide the
+row → F16. Every fallback is listed in :attr:`ExportResult.fallbacks`. For the
 llama family the q/k rows are permuted as ``convert_hf_to_gguf.py`` does
 (:func:`~albor_gates.formats.gguf_map.permute_qk`).
 
@@ -62,10 +65,14 @@ QUANTS: dict[str, tuple[str, int]] = {
     "q4_1": ("Q4_1", 3),
     "q5_0": ("Q5_0", 8),
     "q5_1": ("Q5_1", 9),
-    "q4_k": ("Q4_K", 14),  # MOSTLY_Q4_K_S: every eligible weight Q4_K, no Q6_K mix
+    "q4_k": ("Q4_K", 14),  # MOSTLY_Q4_K_S: Q4_K weights, the output tensor Q6_K (plan_tensor_type)
 }
 # llama_tensor_get_type's fallback when ne[0] is not a multiple of the K-quant block.
 _FALLBACK = {"Q4_K": "Q5_0"}
+# The output tensor's type in llama_tensor_get_type for the requested types this exporter mixes,
+# and its fallback when ne[0] is not a multiple of the requested type's block.
+_OUTPUT_TYPE = {"Q4_K": "Q6_K"}
+_OUTPUT_FALLBACK = "Q8_0"
 _TYPE = {name: (block, size) for name, block, size in GGML_TYPES.values()}
 
 
@@ -155,19 +162,47 @@ class ExportResult:
         return dict(sorted(counts.items()))
 
 
-def plan_tensor_type(name: str, shape: tuple[int, ...], requested: str) -> tuple[str, str]:
+def plan_tensor_type(
+    name: str, shape: tuple[int, ...], requested: str, *, tied: bool = False
+) -> tuple[str, str]:
     """Choose the ggml type of one tensor; return ``(type, fallback reason or "")``.
+
+    The rules of llama.cpp's ``llama_tensor_get_type`` (``src/llama-quant.cpp``) that this
+    exporter follows:
+
+    * 1-D tensors, norms and biases stay F32 (``tensor_allows_quantization``).
+    * The output tensor — ``output.weight``, or ``token_embd.weight`` when the model ties its
+      embeddings (no ``output.weight``: llama.cpp then multiplies by the embedding) — is Q6_K
+      for a Q4_K export, as in llama.cpp's Q4_K_S and Q4_K_M, and Q8_0 when its row length is
+      not a multiple of the Q4_K block (``nx % qk_k != 0``).
+    * Every other weight takes the requested type; a row length that is not a multiple of its
+      block falls back as in ``tensor_type_fallback`` (Q4_K → Q5_0), then to F16.
+
+    Not followed: the rest of llama.cpp's K-quant mixes (Q4_K_S also writes the first four
+    ``attn_v`` and the first ``n_layer / 8`` ``ffn_down`` as Q5_K, Q4_K_M some of them as Q6_K),
+    for want of a Q5_K quantiser; and llama.cpp also gives the output tensor Q6_K in Q4_0 / Q4_1
+    / Q5_0 / Q5_1 files, which this exporter writes pure, like ``llama-quantize --pure``.
 
     Args:
         name: the GGUF tensor name.
         shape: its row-major shape.
         requested: the ggml type of the export (``QUANTS[quant][0]``).
+        tied: the model has no ``output.weight``, so ``token_embd.weight`` is the output tensor.
     """
     if len(shape) <= 1 or name.endswith("_norm.weight") or not name.endswith(".weight"):
         # convert_hf_to_gguf.py: "Most of the codebase that takes in 1D tensors or norms only
         # handles F32 tensors"; biases (not ".weight") likewise.
         return "F32", ""
     row = shape[-1]
+    is_output = name == "output.weight" or (tied and name == "token_embd.weight")
+    if is_output and requested in _OUTPUT_TYPE:
+        if row % _TYPE[requested][0] == 0:
+            return _OUTPUT_TYPE[requested], ""
+        if row % _TYPE[_OUTPUT_FALLBACK][0] == 0:
+            return _OUTPUT_FALLBACK, (
+                f"row length {row} is not a multiple of the {requested} block "
+                f"{_TYPE[requested][0]} (the output tensor takes {_OUTPUT_FALLBACK})"
+            )
     chosen = requested
     if row % _TYPE[chosen][0]:
         chosen = _FALLBACK.get(requested, "F16")
@@ -281,7 +316,7 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
 
     # Plan every tensor from the safetensors headers before writing a byte.
     files = _weight_files(src)
-    plan: list[tuple[str, str, Path, tuple[int, ...], str, str]] = []
+    found: list[tuple[str, str, Path, tuple[int, ...]]] = []
     source_count = 0
     try:
         for f in files:
@@ -297,12 +332,16 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
                             f"{family.model_type} mapping"
                         )
                     shape = tuple(int(d) for d in st.get_slice(hf_name).get_shape())
-                    chosen, why = plan_tensor_type(name, shape, requested)
-                    plan.append((name, hf_name, f, shape, chosen, why))
+                    found.append((name, hf_name, f, shape))
     except SafetensorError as e:
         raise ArtifactError(f"{src}: cannot read the safetensors weights: {e}") from e
     except OSError as e:
         raise ArtifactError(f"{src}: cannot read the safetensors weights: {e.strerror or e}") from e
+    tied = not any(name == "output.weight" for name, *_ in found)
+    plan = [
+        (name, hf_name, f, shape, *plan_tensor_type(name, shape, requested, tied=tied))
+        for name, hf_name, f, shape in found
+    ]
     plan.sort(key=lambda p: _order_key(p[0]))
     if not any(p[0] == "token_embd.weight" for p in plan):
         raise ArtifactError(f"{src}: no model.embed_tokens.weight; not a causal LM checkpoint")

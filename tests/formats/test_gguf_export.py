@@ -126,6 +126,7 @@ def test_q4_k_falls_back_where_the_row_does_not_fit(
         "blk.0.ffn_down.weight: Q4_K -> Q5_0",
         "blk.1.ffn_down.weight: Q4_K -> Q5_0",
     )
+    assert g.tensor("token_embd.weight").ggml_type == "Q6_K"  # tied: the output tensor
     assert g.metadata["llama.rope.dimension_count"] == 64
     assert g.metadata["tokenizer.ggml.model"] == "llama"
     assert g.metadata["tokenizer.ggml.bos_token_id"] == 1
@@ -164,6 +165,80 @@ def test_tensor_type_plan(
     name: str, shape: tuple[int, ...], requested: str, expected: tuple[str, str]
 ) -> None:
     assert plan_tensor_type(name, shape, requested) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "requested", "tied", "expected"),
+    [
+        # llama_tensor_get_type: the output tensor of a Q4_K_S file is Q6_K ...
+        ("output.weight", (4096, 256), "Q4_K", False, ("Q6_K", "")),
+        ("token_embd.weight", (4096, 256), "Q4_K", True, ("Q6_K", "")),
+        # ... the embedding is not when the model has its own output.weight ...
+        ("token_embd.weight", (4096, 256), "Q4_K", False, ("Q4_K", "")),
+        # ... and Q8_0 when its rows are not whole Q4_K blocks (Qwen2-0.5B's 896).
+        (
+            "token_embd.weight",
+            (151936, 896),
+            "Q4_K",
+            True,
+            (
+                "Q8_0",
+                "row length 896 is not a multiple of the Q4_K block 256 "
+                "(the output tensor takes Q8_0)",
+            ),
+        ),
+        (
+            "token_embd.weight",
+            (151936, 896),
+            "Q4_K",
+            False,
+            ("Q5_0", "row length 896 is not a multiple of the Q4_K block 256"),
+        ),
+        (
+            "output.weight",
+            (8, 100),
+            "Q4_K",
+            False,
+            ("F16", "row length 100 is not a multiple of the Q4_K block 256"),
+        ),
+        ("output_norm.weight", (256,), "Q4_K", False, ("F32", "")),
+        ("blk.0.attn_v.weight", (128, 256), "Q4_K", True, ("Q4_K", "")),
+        # Other requested types are written pure (llama-quantize --pure).
+        ("output.weight", (4096, 256), "Q8_0", False, ("Q8_0", "")),
+        ("token_embd.weight", (4096, 256), "Q4_0", True, ("Q4_0", "")),
+        ("token_embd.weight", (4096, 256), "F16", True, ("F16", "")),
+    ],
+)
+def test_output_tensor_type_plan(
+    name: str, shape: tuple[int, ...], requested: str, tied: bool, expected: tuple[str, str]
+) -> None:
+    assert plan_tensor_type(name, shape, requested, tied=tied) == expected
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_q4_k_export_writes_the_output_tensor_as_q6_k(
+    tmp_path: Path, hf_model: Callable[..., Path], tied: bool
+) -> None:
+    res = export_gguf(hf_model("qwen2", tied=tied), tmp_path / "m.gguf", "q4_k")
+    g = read_gguf(res.path)
+    types = {t.name: t.ggml_type for t in g.tensors}
+    if tied:
+        assert "output.weight" not in types
+        assert types["token_embd.weight"] == "Q6_K"
+        assert res.type_counts == {"F32": 11, "Q4_K": 12, "Q5_0": 2, "Q6_K": 1}
+    else:
+        assert (types["token_embd.weight"], types["output.weight"]) == ("Q4_K", "Q6_K")
+        assert res.type_counts == {"F32": 11, "Q4_K": 13, "Q5_0": 2, "Q6_K": 1}
+    assert g.metadata["general.file_type"] == 14  # MOSTLY_Q4_K_S
+    assert g.tensor("output.weight" if not tied else "token_embd.weight").nbytes == 430 * 210
+    assert [f.split(":")[0] for f in res.fallbacks] == [
+        "blk.0.ffn_down.weight",
+        "blk.1.ffn_down.weight",
+    ]
+    # The Q6_K tensor reads back closer to the source than the Q4_K matrices do.
+    cos = _cosines(hf_model("qwen2", tied=tied), res.path)
+    head = "lm_head.weight" if not tied else "model.embed_tokens.weight"
+    assert cos[head] > 0.9998 > max(v for k, v in cos.items() if k.endswith("q_proj.weight"))
 
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path, hf_model: Callable[..., Path]) -> None:

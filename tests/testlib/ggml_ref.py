@@ -7,11 +7,18 @@
 * ``pack_*`` / ``quantize_*_simple``: build K-quant blocks by hand from integer codes and
   scales following the same layouts (gguf-py has no K-quant quantiser), with a plain
   round-to-nearest quantiser on top; ``expected`` values come straight from the codes.
-* ``ref_quantize_q4_k``: a scalar translation of ``quantize_row_q4_K_ref`` /
-  ``make_qkx2_quants`` to compare the production numpy quantiser with.
+* ``ref_quantize_q4_k`` / ``ref_quantize_q6_k``: scalar translations of
+  ``quantize_row_q4_K_ref`` / ``make_qkx2_quants`` and ``quantize_row_q6_K_ref`` /
+  ``make_qx_quants`` to compare the production numpy quantisers with.
+* ``libggml_quantize``: ggml's own ``quantize_row_*_ref`` from the ``libggml-base`` that
+  llama-cpp-python ships, through ctypes (None when llama-cpp-python is not installed).
 """
 
 from __future__ import annotations
+
+import ctypes
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 
@@ -395,3 +402,113 @@ def ref_quantize_q4_k(x: np.ndarray) -> bytes:
         )
         out += d.tobytes() + dmin.tobytes() + packed + qs
     return bytes(out)
+
+
+# --------------------------------------------------- scalar quantize_row_q6_K_ref (ggml C)
+
+GROUP_MAX_EPS = f32(1e-15)
+
+
+def _make_qx_quants(x: list, nmax: int = 32) -> tuple:
+    """make_qx_quants(n, nmax, x, L, rmse_type=1, qw=NULL): (scale, codes l + nmax)."""
+    mx, amax = f32(0), f32(0)
+    for v in x:
+        if abs(v) > amax:
+            amax, mx = abs(v), v
+    if amax < GROUP_MAX_EPS:
+        return f32(0), [0] * len(x)
+
+    def fit(iscale):
+        ls = [max(-nmax, min(nmax - 1, _nearest_int(iscale * v))) for v in x]
+        sumlx = suml2 = f32(0)
+        for v, lv in zip(x, ls, strict=True):
+            w = v * v
+            sumlx += w * v * f32(lv)
+            suml2 += w * f32(lv) * f32(lv)
+        return ls, sumlx, suml2
+
+    ls, sumlx, suml2 = fit(f32(-nmax) / mx)
+    codes = [lv + nmax for lv in ls]
+    scale = sumlx / suml2 if suml2 else f32(0)
+    best = scale * sumlx
+    for is_ in range(-9, 10):
+        if is_ == 0:
+            continue
+        ls, sumlx, suml2 = fit(-(f32(nmax) + f32(0.1) * f32(is_)) / mx)
+        if suml2 > 0 and sumlx * sumlx > best * suml2:
+            codes = [lv + nmax for lv in ls]
+            scale = sumlx / suml2
+            best = scale * sumlx
+    return scale, codes
+
+
+def ref_quantize_q6_k(x: np.ndarray) -> bytes:
+    """quantize_row_q6_K_ref over one row (length a multiple of 256), float32 scalars."""
+    out = bytearray()
+    for blk in x.astype(f32).reshape(-1, QK_K):
+        L = [0] * QK_K
+        scales = []
+        for ib in range(16):
+            s, codes = _make_qx_quants([f32(v) for v in blk[16 * ib : 16 * ib + 16]])
+            scales.append(s)
+            L[16 * ib : 16 * ib + 16] = codes
+        max_scale, max_abs = f32(0), f32(0)
+        for s in scales:
+            if abs(s) > max_abs:
+                max_abs, max_scale = abs(s), s
+        if max_abs < GROUP_MAX_EPS:
+            out += bytes(210)
+            continue
+        iscale = f32(-128) / max_scale
+        d = np.float16(f32(1) / iscale)
+        sc = [min(127, _nearest_int(iscale * s)) for s in scales]
+        for j in range(16):
+            dd = f32(d) * f32(sc[j])
+            if not dd:
+                continue
+            for ii in range(16):
+                L[16 * j + ii] = max(-32, min(31, _nearest_int(blk[16 * j + ii] / dd))) + 32
+        ql, qh = bytearray(128), bytearray(64)
+        for h in range(2):
+            q = L[128 * h : 128 * h + 128]
+            for li in range(32):
+                ql[64 * h + li] = (q[li] & 0xF) | ((q[li + 64] & 0xF) << 4)
+                ql[64 * h + li + 32] = (q[li + 32] & 0xF) | ((q[li + 96] & 0xF) << 4)
+                qh[32 * h + li] = (
+                    (q[li] >> 4)
+                    | ((q[li + 32] >> 4) << 2)
+                    | ((q[li + 64] >> 4) << 4)
+                    | ((q[li + 96] >> 4) << 6)
+                )
+        out += bytes(ql) + bytes(qh) + np.array(sc, dtype=np.int8).tobytes() + d.tobytes()
+    return bytes(out)
+
+
+# ------------------------------------------------ ggml's own reference quantisers (ctypes)
+
+_BLOCK_BYTES = {"Q4_K": 144, "Q6_K": 210}
+
+
+def libggml_quantize(ggml_type: str, x: np.ndarray) -> bytes | None:
+    """``quantize_row_<type>_ref`` of llama-cpp-python's libggml-base over ``x`` (row-major).
+
+    Returns None when llama-cpp-python (and so the library) is not installed.
+    """
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or spec.origin is None:
+        return None
+    found = sorted((Path(spec.origin).parent / "lib").glob("*ggml-base*"))
+    if not found:
+        return None
+    fn = getattr(
+        ctypes.CDLL(str(found[0])), f"quantize_row_{ggml_type[0].lower()}{ggml_type[1:]}_ref"
+    )
+    fn.restype = None
+    src = np.ascontiguousarray(x, dtype=np.float32)
+    out = np.zeros(src.size // QK_K * _BLOCK_BYTES[ggml_type], dtype=np.uint8)
+    fn(
+        src.ctypes.data_as(ctypes.c_void_p),
+        out.ctypes.data_as(ctypes.c_void_p),
+        ctypes.c_int64(src.size),
+    )
+    return out.tobytes()
