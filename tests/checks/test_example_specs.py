@@ -6,6 +6,7 @@ one on a copy with one evidence value changed: the document must follow the evid
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -86,6 +87,21 @@ def test_the_example_evidence_is_judged(shipped) -> None:
     ):
         assert g[gid]["status"] == "PASS", (gid, g[gid]["message"])
     assert g["DF-1-QUALITY"]["value"] == 100
+    # The Q4_K export (Q6_K output tensor) agrees with the release over 64 teacher-forced steps.
+    assert g["DF-4-TOP1"]["status"] == "PASS" and g["DF-4-TOP1"]["value"] == 0
+    assert g["DF-4-TENSOR-COUNT"]["status"] == "PASS"
+    if importlib.util.find_spec("llama_cpp") is None:
+        assert g["DF-4-LLAMA-CLI"]["status"] == "SKIPPED"  # optional: a WARN, not a block
+    else:
+        # A 3.4M-parameter model at val_loss 2.66: llama.cpp's greedy continuation of the Q4_K
+        # file loops on one 16-byte fragment, which §3.1.4 calls gibberish: the demo's NO-GO.
+        llama = g["DF-4-LLAMA-CLI"]
+        assert llama["status"] == "FAIL" and "statistical gibberish" in llama["summary"]
+        assert llama["details"]["outputs"][0]["same_tokens"] is True  # the checker agrees
+        assert dog["decision"] == "NO-GO"
+        assert [r for r in dog["reasons"] if r.endswith("(blocking)")] == [
+            "DF-4-LLAMA-CLI: FAIL (blocking)"
+        ]
     assert (
         g["DF-3-RECOMPUTED"]["status"] == "SKIPPED"
     )  # a CPU figure never discharges a GPU criterion
