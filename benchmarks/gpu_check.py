@@ -26,7 +26,6 @@ import json
 import math
 import statistics
 import sys
-import sysconfig
 import tempfile
 import time
 import traceback
@@ -38,6 +37,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from testlib.corpus import stdlib_text, train_byte_bpe  # noqa: E402
 
 from albor_gates.checker.bench import measure_throughput  # noqa: E402
 from albor_gates.checker.decoder import load_model  # noqa: E402
@@ -68,27 +70,12 @@ def section(summary: dict[str, Any], name: str, fn: Callable[[], dict[str, Any]]
     summary[name]["seconds"] = round(time.perf_counter() - start, 2)
 
 
-def stdlib_text(names: list[str]) -> str:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    return "".join((root / n).read_text(encoding="utf-8") for n in names if (root / n).is_file())
-
-
 def train_small(tmp: Path, device: torch.device) -> dict[str, Any]:
     """Train a byte-level BPE and a small qwen2 on stdlib Python (on the GPU, fp32)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     text = stdlib_text(TRAIN_FILES)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=2048,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator([text], trainer=trainer)
+    tok = train_byte_bpe(text, vocab_size=2048)
     path = tmp / "small"
     path.mkdir()
     tok.save(str(path / "tokenizer.json"))

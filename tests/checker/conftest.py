@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testlib.corpus import TRAIN_FILES, VAL_FILE, stdlib_text, train_byte_bpe
 
 torch = pytest.importorskip("torch")
 
@@ -67,17 +68,6 @@ def random_model(tmp_path: Path) -> Any:
     return make
 
 
-def _stdlib_text(names: list[str]) -> str:
-    import sysconfig
-
-    root = Path(sysconfig.get_paths()["stdlib"])
-    return "".join((root / n).read_text(encoding="utf-8") for n in names)
-
-
-TRAIN_FILES = ["textwrap.py", "string.py", "shlex.py", "fnmatch.py", "glob.py", "bisect.py"]
-VAL_FILE = "colorsys.py"
-
-
 @dataclass(frozen=True)
 class TrainedModel:
     path: Path
@@ -87,28 +77,11 @@ class TrainedModel:
     tokenizer: Any
 
 
-def _train_tokenizer(path: Path, text: str) -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=384,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator([text], trainer=trainer)
-    tok.save(str(path))
-    return tok
-
-
 @pytest.fixture(scope="session")
 def tokenizer_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A byte-level BPE tokenizer.json (384 ids, id 0 = ``<|endoftext|>``) trained on stdlib."""
     path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
-    _train_tokenizer(path, _stdlib_text(TRAIN_FILES))
+    train_byte_bpe(stdlib_text(TRAIN_FILES)).save(str(path))
     return path
 
 
@@ -118,8 +91,9 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     tf = transformers_or_skip()
 
     root = tmp_path_factory.mktemp("trained")
-    text = _stdlib_text(TRAIN_FILES)
-    tok = _train_tokenizer(root / "tokenizer.json", text)
+    text = stdlib_text(TRAIN_FILES)
+    tok = train_byte_bpe(text)
+    tok.save(str(root / "tokenizer.json"))
     ids = torch.tensor(tok.encode(text).ids, dtype=torch.long)
 
     torch.manual_seed(1234)
@@ -150,7 +124,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     model.eval()
     model.save_pretrained(root)
     val = root / "val.py"
-    val.write_text(_stdlib_text([VAL_FILE]), encoding="utf-8")
+    val.write_text(stdlib_text([VAL_FILE]), encoding="utf-8")
     return TrainedModel(root, root / "tokenizer.json", val, model, tok)
 
 

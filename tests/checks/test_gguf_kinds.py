@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from testlib.corpus import TRAIN_FILES, VAL_FILE, stdlib_text, train_byte_bpe
 
 from albor_gates.api import evaluate
 from albor_gates.engine.results import Decision, Status
@@ -23,32 +23,12 @@ from albor_gates.engine.results import Decision, Status
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers", reason="transformers is not installed")
 
-TRAIN_FILES = ["textwrap.py", "string.py", "shlex.py", "fnmatch.py", "glob.py", "bisect.py"]
-VAL_FILE = "colorsys.py"
 PROMPTS = ["def fibonacci(n):", "import os\n", "class Stack:\n", "for i in range(10):\n"]
 
 
-def _stdlib(names: list[str]) -> str:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    return "".join((root / n).read_text(encoding="utf-8") for n in names)
-
-
 def _train(root: Path) -> Path:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    text = _stdlib(TRAIN_FILES)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(
-        [text],
-        trainers.BpeTrainer(
-            vocab_size=384,
-            special_tokens=["<|endoftext|>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            show_progress=False,
-        ),
-    )
+    text = stdlib_text(TRAIN_FILES)
+    tok = train_byte_bpe(text)
     ids = torch.tensor(tok.encode(text).ids, dtype=torch.long)
     torch.manual_seed(1234)
     cfg = transformers.Qwen2Config(
@@ -83,7 +63,7 @@ def _train(root: Path) -> Path:
     (root / "tokenizer_config.json").write_text(
         json.dumps({"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "bos_token": None})
     )
-    (root.parent / "val.py").write_text(_stdlib([VAL_FILE]), encoding="utf-8")
+    (root.parent / "val.py").write_text(stdlib_text([VAL_FILE]), encoding="utf-8")
     return root
 
 

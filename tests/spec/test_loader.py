@@ -207,20 +207,25 @@ def test_between_reversed_is_rejected(write) -> None:
     assert msg.endswith("between [3.0, 1.0] is empty: the lower bound is above the upper")
 
 
-def test_extends_by_short_name_and_cycle(write, tmp_path) -> None:
+def write_base_bundle(write, expect: str) -> None:
+    """lib/base.yaml: a bundle with one json artifact ``m`` and gate B1 on field ``a``."""
     write(
         "lib/base.yaml",
-        """
+        f"""
         id: base
         version: 1.0.0
         title: Base bundle
         kind: bundle
         artifacts:
-          m: {kind: json}
+          m: {{kind: json}}
         gates:
-          - {id: B1, title: T., check: metric.value, artifact: m, params: {field: a}, expect: {le: 1}}
+          - {{id: B1, title: T., check: metric.value, artifact: m, params: {{field: a}}, expect: {{{expect}}}}}
         """,
     )
+
+
+def test_extends_by_short_name_and_cycle(write, tmp_path) -> None:
+    write_base_bundle(write, "le: 1")
     child = write(
         "child.yaml",
         """
@@ -276,19 +281,7 @@ def test_not_a_mapping(write) -> None:
 
 
 def test_overrides_change_inherited_gates_with_a_reason(write, tmp_path) -> None:
-    write(
-        "lib/base.yaml",
-        """
-        id: base
-        version: 1.0.0
-        title: Base bundle
-        kind: bundle
-        artifacts:
-          m: {kind: json}
-        gates:
-          - {id: B1, title: T., check: metric.value, artifact: m, params: {field: a}, expect: {ge: 20}}
-        """,
-    )
+    write_base_bundle(write, "ge: 20")
     child = write(
         "child.yaml",
         """
