@@ -17,6 +17,11 @@ gates:
 """
 
 
+def gates_spec(write, gates: str) -> Path:
+    """s.yaml: the demo spec's header (one json artifact ``m``) followed by ``gates``."""
+    return write("s.yaml", HEADER + gates)
+
+
 def problems(path: Path) -> list[str]:
     with pytest.raises(SpecError) as e:
         plan_spec(path)
@@ -24,10 +29,9 @@ def problems(path: Path) -> list[str]:
 
 
 def test_misspelled_band_key_names_file_line_and_suggestion(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     title: Loss is small.
     check: metric.value
@@ -42,10 +46,9 @@ def test_misspelled_band_key_names_file_line_and_suggestion(write) -> None:
 
 
 def test_misspelled_gate_key(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     title: Loss is small.
     check: metric.value
@@ -60,10 +63,9 @@ def test_misspelled_gate_key(write) -> None:
 
 
 def test_missing_and_wrong_types(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     check: metric.value
     artifact: m
@@ -80,10 +82,9 @@ def test_missing_and_wrong_types(write) -> None:
 
 
 def test_unknown_check_kind_lists_known_kinds(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     title: Loss is small.
     check: metric.valeu
@@ -102,10 +103,9 @@ def test_unknown_check_kind_lists_known_kinds(write) -> None:
 
 
 def test_params_validated_by_the_kind(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     title: Loss is small.
     check: metric.value
@@ -122,10 +122,9 @@ def test_params_validated_by_the_kind(write) -> None:
 
 
 def test_dangling_artifact_and_role(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - id: G1
     title: Loss is small.
     check: metric.value
@@ -145,10 +144,9 @@ def test_dangling_artifact_and_role(write) -> None:
 
 
 def test_duplicate_gate_ids(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - {id: G1, title: One., check: metric.value, artifact: m, params: {field: a}, expect: {le: 1}}
   - {id: G1, title: Two., check: metric.value, artifact: m, params: {field: b}, expect: {le: 1}}
 """,
@@ -179,10 +177,9 @@ def test_duplicate_gate_ids(write) -> None:
 )
 def test_contradicting_bands(write, expect: str, warn: str | None, message: str) -> None:
     warn_line = f"\n    warn: {warn}" if warn else ""
-    p = write(
-        "s.yaml",
-        HEADER
-        + f"""
+    p = gates_spec(
+        write,
+        f"""
   - id: G1
     title: Loss is small.
     check: metric.value
@@ -196,10 +193,9 @@ def test_contradicting_bands(write, expect: str, warn: str | None, message: str)
 
 
 def test_between_reversed_is_rejected(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - {id: G1, title: T., check: metric.value, artifact: m, params: {field: a}, expect: {between: [3, 1]}}
 """,
     )
@@ -256,10 +252,9 @@ def test_unknown_extends_suggests(write, tmp_path) -> None:
 
 
 def test_waiver_must_name_a_gate(write) -> None:
-    p = write(
-        "s.yaml",
-        HEADER
-        + """
+    p = gates_spec(
+        write,
+        """
   - {id: G1, title: T., check: metric.value, artifact: m, params: {field: a}, expect: {le: 1}}
 waivers:
   - gate: G2
