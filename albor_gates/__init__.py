@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from albor_gates._version import __version__
 
 __all__ = ["Decision", "Status", "Verdict", "evaluate", "load_spec", "to_record", "__version__"]
 

@@ -38,10 +38,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from albor_gates.checker.decoder import load_model  # noqa: E402
-from albor_gates.checker.evaluate import evaluate_loss  # noqa: E402
-from albor_gates.checker.generate import greedy_generate  # noqa: E402
-from albor_gates.checker.tokens import load_tokens, make_windows  # noqa: E402
+from albor_gates.model.decoder import load_model  # noqa: E402
+from albor_gates.model.evaluate import evaluate_loss  # noqa: E402
+from albor_gates.model.generate import greedy_generate  # noqa: E402
+from albor_gates.model.tokens import load_tokens, make_windows  # noqa: E402
 
 VOCAB = 151_936
 
@@ -96,9 +96,9 @@ _MEMORY_CHILD = r"""
 import json, sys
 import torch
 sys.path.insert(0, sys.argv[1])
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.evaluate import chunked_cross_entropy, evaluate_loss
-from albor_gates.checker.tokens import load_tokens, make_windows
+from albor_gates.model.decoder import load_model
+from albor_gates.model.evaluate import chunked_cross_entropy, evaluate_loss
+from albor_gates.model.tokens import load_tokens, make_windows
 
 def rss(key="VmRSS:"):
     with open("/proc/self/status") as fh:

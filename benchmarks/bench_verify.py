@@ -191,7 +191,7 @@ def hwm():
 import torch
 base = hwm()
 from albor_gates.artifacts.safetensors import open_checkpoint
-from albor_gates.checker.scan import scan_checkpoint
+from albor_gates.model.scan import scan_checkpoint
 ckpt = open_checkpoint(sys.argv[1])
 r = scan_checkpoint(ckpt, device=sys.argv[2])
 print(base, hwm(), r.seconds, r.bytes_scanned)
@@ -206,7 +206,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from albor_gates.artifacts.safetensors import read_safetensors_header
-    from albor_gates.checker.scan import scan_checkpoint
+    from albor_gates.model.scan import scan_checkpoint
 
     path = cache_dir() / "qwen2-0.5b-shaped-bf16.safetensors"
     if not path.exists():

@@ -41,12 +41,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from testlib.corpus import stdlib_text, train_byte_bpe  # noqa: E402
 
-from albor_gates.checker.bench import measure_throughput  # noqa: E402
-from albor_gates.checker.decoder import load_model  # noqa: E402
-from albor_gates.checker.device import environment, resolve_device, synchronize  # noqa: E402
-from albor_gates.checker.evaluate import evaluate_loss  # noqa: E402
-from albor_gates.checker.generate import greedy_generate  # noqa: E402
-from albor_gates.checker.tokens import load_tokens, make_windows  # noqa: E402
+from albor_gates.model.bench import measure_throughput  # noqa: E402
+from albor_gates.model.decoder import load_model  # noqa: E402
+from albor_gates.model.device import environment, resolve_device, synchronize  # noqa: E402
+from albor_gates.model.evaluate import evaluate_loss  # noqa: E402
+from albor_gates.model.generate import greedy_generate  # noqa: E402
+from albor_gates.model.tokens import load_tokens, make_windows  # noqa: E402
 
 VOCAB = 151_936
 # Sizes of the real run; --cpu-dry-run shrinks them to check the script itself without a GPU.

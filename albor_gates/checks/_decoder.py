@@ -34,7 +34,7 @@ def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -
     dtype_name = ctx.options.get("dtype")
 
     def load(path: Path) -> Any:
-        from albor_gates.checker.device import parse_dtype, resolve_device
+        from albor_gates.model.device import parse_dtype, resolve_device
 
         resolved = resolve_device(dev)
         dt = parse_dtype(str(dtype_name), resolved) if dtype_name else None
@@ -42,7 +42,7 @@ def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -
             from albor_gates.formats.gguf_model import load_gguf_model
 
             return load_gguf_model(path, str(resolved), dt)
-        from albor_gates.checker.decoder import load_model
+        from albor_gates.model.decoder import load_model
 
         return load_model(path, resolved, dt)
 
@@ -52,7 +52,7 @@ def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -
 def load_tokenizer(ctx: Context, role: str = "tokenizer", model_role: str = "model") -> Any:
     """The tokenizer: the ``tokenizer`` artifact, else the one inside a GGUF model."""
     if ctx.has(role):
-        from albor_gates.checker.tokens import load_tokenizer as load
+        from albor_gates.model.tokens import load_tokenizer as load
 
         return ctx.read(role, "tokenizers.Tokenizer", load)
     if ctx.has(model_role) and _is_gguf(ctx.path(model_role)):
@@ -64,7 +64,7 @@ def load_tokenizer(ctx: Context, role: str = "tokenizer", model_role: str = "mod
 
 def environment_details(model: Any) -> Mapping[str, Any]:
     """Device, GPU name, torch and CUDA versions of a loaded model (for the report)."""
-    from albor_gates.checker.device import environment
+    from albor_gates.model.device import environment
 
     env = environment(model.device)
     return {

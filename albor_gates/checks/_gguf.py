@@ -173,7 +173,7 @@ def fp32_source_decoder(ctx: Context, device: str | None = None) -> Any:
     """
     import torch
 
-    from albor_gates.checker.device import compute_dtype, resolve_device
+    from albor_gates.model.device import compute_dtype, resolve_device
 
     dev = device or device_name(ctx)
     resolved = resolve_device(dev)
@@ -181,7 +181,7 @@ def fp32_source_decoder(ctx: Context, device: str | None = None) -> Any:
         return load_decoder(ctx, device=dev)
 
     def load(path: Path) -> Any:
-        from albor_gates.checker.decoder import load_model
+        from albor_gates.model.decoder import load_model
 
         return load_model(path, resolved, torch.float32)
 
@@ -192,7 +192,7 @@ def gguf_decoder(ctx: Context, g: GGUFUnderTest, dtype: Any = None) -> Any:
     """The GGUF under test in the reference decoder (float32 unless ``dtype`` is given)."""
     import torch
 
-    from albor_gates.checker.device import resolve_device
+    from albor_gates.model.device import resolve_device
 
     dev = device_name(ctx)
     dt = dtype if dtype is not None else torch.float32
@@ -217,7 +217,7 @@ def source_tokenizer(ctx: Context) -> Any:
         )
 
     def load(_path: Path) -> Any:
-        from albor_gates.checker.tokens import load_tokenizer as load_file
+        from albor_gates.model.tokens import load_tokenizer as load_file
 
         return load_file(candidate)
 

@@ -148,14 +148,14 @@ def scan(ctx: Context, role: str = "model") -> Any:
     """The numeric scan of the checkpoint (one pass over every byte, cached for the run)."""
     view = model_view(ctx, role)
     if view.format == "gguf":
-        from albor_gates.checker.scan import scan_gguf
+        from albor_gates.model.scan import scan_gguf
 
         device = str(ctx.options.get("device", "auto"))
         report = ctx.progress("numeric scan", float(view.nbytes))
         return ctx.read(
             role, f"scan:{device}", lambda _p: scan_gguf(view.raw, device=device, progress=report)
         )
-    from albor_gates.checker.scan import scan_checkpoint
+    from albor_gates.model.scan import scan_checkpoint
 
     device = str(ctx.options.get("device", "auto"))
     report = ctx.progress("numeric scan", float(view.nbytes))

@@ -194,7 +194,7 @@ def _first_token_cosines(ctx: Context, g: GGUFUnderTest, ids: list[list[int]], r
     """Cosine of llama.cpp's first-token logits with the reference decoder's, per prompt."""
     import torch
 
-    from albor_gates.checker.parity import logit_cosines
+    from albor_gates.model.parity import logit_cosines
 
     model = gguf_decoder(ctx, g)
     ours = torch.stack([model.logits(torch.tensor([x]))[0, -1].float().cpu() for x in ids])
@@ -210,7 +210,7 @@ def _first_token_cosines(ctx: Context, g: GGUFUnderTest, ids: list[list[int]], r
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Generate in llama.cpp and judge the outputs (or compare its first-token logits)."""
-    from albor_gates.checker.textcheck import check_output
+    from albor_gates.model.textcheck import check_output
 
     if importlib.util.find_spec("llama_cpp") is None:
         raise CheckSkipped(f"llama-cpp-python is not installed: {INSTALL['llama']}")

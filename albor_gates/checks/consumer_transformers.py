@@ -97,7 +97,7 @@ def _first_line(e: BaseException) -> str:
 def _compare(ctx: Context, params: Params, folder: Any) -> dict[str, Any]:
     import torch
 
-    from albor_gates.checker.parity import logit_cosines
+    from albor_gates.model.parity import logit_cosines
 
     with _offline(), _quiet():
         import transformers

@@ -62,9 +62,9 @@ def measure(ctx: Context, params: Params) -> Measurement:
     init, s, model = eval_val_loss.evaluate(ctx, base)
 
     def scratch_loss(_p: Any) -> Any:
-        from albor_gates.checker.decoder import random_init_like
-        from albor_gates.checker.evaluate import evaluate_loss
-        from albor_gates.checker.tokens import load_tokens, make_windows
+        from albor_gates.model.decoder import random_init_like
+        from albor_gates.model.evaluate import evaluate_loss
+        from albor_gates.model.tokens import load_tokens, make_windows
 
         path = ctx.path("tokens")
         tok = None if path.suffix.lower() in (".npy", ".bin") else load_tokenizer(ctx)

@@ -96,9 +96,9 @@ def evaluate(
         tokenizer = load_tokenizer(ctx)
 
     def run(_path: Any) -> Any:
-        from albor_gates.checker.distributed import evaluate_loss_distributed, in_torchrun
-        from albor_gates.checker.evaluate import evaluate_loss
-        from albor_gates.checker.tokens import load_tokens, make_windows
+        from albor_gates.model.distributed import evaluate_loss_distributed, in_torchrun
+        from albor_gates.model.evaluate import evaluate_loss
+        from albor_gates.model.tokens import load_tokens, make_windows
 
         source = load_tokens(
             path, tokenizer=tokenizer, dtype=s["bin_dtype"], max_tokens=s["max_tokens"]

@@ -77,7 +77,7 @@ def _sequences(ctx: Context, p: Params, tok: Any) -> tuple[list[list[int]], Any,
     """(prompts as ids, continuations or None, what they are) for the comparison."""
     if not ctx.has("tokens"):
         return encode_prompts(tok, p.prompts), None, f"{len(p.prompts)} prompts"
-    from albor_gates.checker.tokens import load_tokens
+    from albor_gates.model.tokens import load_tokens
 
     path = ctx.path("tokens")
     span = p.context + p.steps - 1
@@ -104,7 +104,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         key += f":{ctx.path('tokens').resolve()}"
 
     def run(_path: Any) -> dict[str, Any]:
-        from albor_gates.checker.parity import compare_logits, teacher_continuation
+        from albor_gates.model.parity import compare_logits, teacher_continuation
 
         tok = source_tokenizer(ctx)
         prompts, conts, what = _sequences(ctx, params, tok)

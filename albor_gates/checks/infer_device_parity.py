@@ -60,12 +60,12 @@ def measure(ctx: Context, params: Params) -> Measurement:
     def compare(_path: Any) -> dict[str, Any]:
         import torch.nn.functional as F  # noqa: N812
 
-        from albor_gates.checker.tokens import load_tokens, make_windows
+        from albor_gates.model.tokens import load_tokens, make_windows
 
         cpu = load_decoder(ctx, device="cpu")
         gpu = load_decoder(ctx, device="cuda")
         if params.gpu_dtype is not None and str(gpu.dtype) != f"torch.{params.gpu_dtype}":
-            from albor_gates.checker.decoder import load_model
+            from albor_gates.model.decoder import load_model
 
             gpu = load_model(ctx.path("model"), "cuda", getattr(torch, params.gpu_dtype))
         batches: list[torch.Tensor] = []

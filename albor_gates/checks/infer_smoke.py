@@ -93,7 +93,7 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     max_new = int(setting(ctx, "max_new_tokens", p.max_new_tokens))
 
     def run(_path: Any) -> list[dict[str, Any]]:
-        from albor_gates.checker.generate import greedy_generate
+        from albor_gates.model.generate import greedy_generate
 
         report = ctx.progress("generation", float(len(prompts)))
         rows = []
@@ -122,7 +122,7 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     # continuations differently (gibberish rules, Python validity) generate once
     key = f"generate:{prompts}:{max_new}:{p.time_budget_s}:{p.seed}"
     generated = ctx.read("model", key, run)
-    from albor_gates.checker.textcheck import check_output, python_validity
+    from albor_gates.model.textcheck import check_output, python_validity
 
     rows = []
     for g in generated:

@@ -55,7 +55,7 @@ class Params(CheckParams):
 def measure(ctx: Context, params: Params) -> Measurement:
     """Benchmark once per run; report the chosen figure."""
     if params.reference != "any":
-        from albor_gates.checker.device import resolve_device
+        from albor_gates.model.device import resolve_device
 
         here = resolve_device(str(ctx.options.get("device") or "auto")).type
         if here != params.reference:
@@ -71,7 +71,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
     runs = int(setting(ctx, "bench_runs", params.runs))
 
     def bench(_path: Any) -> Any:
-        from albor_gates.checker.bench import measure_throughput
+        from albor_gates.model.bench import measure_throughput
 
         report = ctx.progress("decode benchmark", float(runs + params.warmup))
         return measure_throughput(

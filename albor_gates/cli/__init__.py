@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from albor_gates import __version__
+from albor_gates._version import __version__
 from albor_gates.cli import (
     attest,
     check,

@@ -58,24 +58,24 @@ def attest(
     import json
 
     from albor_gates.errors import EvidenceError, UsageError
-    from albor_gates.formats import attestation
     from albor_gates.io import atomic_write_text
+    from albor_gates.signing import dsse
 
     if keygen_prefix is not None:
         priv, public = keygen_prefix.with_suffix(".key"), keygen_prefix.with_suffix(".pub")
         for p in (priv, public):
             if p.exists():
                 raise UsageError(f"{p} exists; refusing to overwrite a key")
-        kid = attestation.keygen(priv, public)
+        kid = dsse.keygen(priv, public)
         click.echo(f"wrote {priv} (keep it secret) and {public}; key id {kid}")
         return 0
     if verify_env is not None:
         if pub is None:
             raise UsageError("--verify needs --pub PUBLIC_KEY")
         env = json.loads(verify_env.read_text(encoding="utf-8"))
-        stmt = attestation.verify(env, pub)
+        stmt = dsse.verify(env, pub)
         pred = stmt["predicate"]
-        if artifact is not None and not attestation.subject_matches(stmt, artifact):
+        if artifact is not None and not dsse.subject_matches(stmt, artifact):
             raise EvidenceError(f"{artifact}: its sha256 is not a subject of this attestation")
         click.echo(
             f"signature OK: {pred['decision']} at {pred['generated_at']} for "
@@ -90,7 +90,7 @@ def attest(
     from albor_gates.artifacts.documents import read_json
 
     record = read_json(report)
-    env = attestation.sign(record, key)
+    env = dsse.sign(record, key)
     atomic_write_text(output, json.dumps(env, indent=2) + "\n")
     click.echo(
         f"wrote {output}: {record['decision']} signed with key {env['signatures'][0]['keyid']}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from albor_gates import __version__
+from albor_gates._version import __version__
 from albor_gates.artifacts.files import sha256_path
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from albor_gates.artifacts.gguf import read_gguf
-from albor_gates.checker.decoder import DecoderModel, assemble
-from albor_gates.checker.device import compute_dtype, fits_on_device, resolve_device
-from albor_gates.checker.weights import config_from_dict
 from albor_gates.errors import ArtifactError
 from albor_gates.formats.gguf_map import config_from_gguf, gguf_to_hf_state, tokenizer_from_gguf
+from albor_gates.model.decoder import DecoderModel, assemble
+from albor_gates.model.device import compute_dtype, fits_on_device, resolve_device
+from albor_gates.model.weights import config_from_dict
 
 
 def load_gguf_model(path: Path, device: str = "auto", dtype: Any = None) -> DecoderModel:

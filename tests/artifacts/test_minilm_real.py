@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from albor_gates.artifacts.release import read_release
 from albor_gates.artifacts.safetensors import SafetensorsHeader, open_checkpoint
-from albor_gates.checker.scan import scan_checkpoint
+from albor_gates.model.scan import scan_checkpoint
 
 
 def test_minilm_weights_parse(minilm_dir: Path) -> None:

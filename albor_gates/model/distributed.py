@@ -3,7 +3,7 @@
 Every rank loads the same model and the same windows; windows are sharded round-robin
 (rank *r* of *N* takes windows ``r, r + N, r + 2N, …`` — deterministic, balanced to within one
 window, independent of timing). Each rank computes its ``(loss_sum, token_count,
-scored_bytes, windows)`` exactly as :func:`~albor_gates.checker.evaluate.evaluate_loss` does,
+scored_bytes, windows)`` exactly as :func:`~albor_gates.model.evaluate.evaluate_loss` does,
 and one ``all_reduce(SUM)`` of a float64 tensor combines them, so every rank ends with the same
 result, equal to the single-process one up to fp64 summation order (≪ 1e-6 relative).
 
@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from albor_gates.checker.device import resolve_device
-from albor_gates.checker.evaluate import (
+from albor_gates.errors import UsageError
+from albor_gates.model.device import resolve_device
+from albor_gates.model.evaluate import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHUNK_SIZE,
     LossResult,
@@ -32,13 +33,12 @@ from albor_gates.checker.evaluate import (
     evaluate_shard,
     loss_result,
 )
-from albor_gates.checker.tokens import TokenWindows
-from albor_gates.errors import UsageError
+from albor_gates.model.tokens import TokenWindows
 
 if TYPE_CHECKING:
     import torch
 
-    from albor_gates.checker.decoder import DecoderModel
+    from albor_gates.model.decoder import DecoderModel
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def evaluate_loss_distributed(
     """Evaluate this rank's shard and all-reduce to the job's result (same on every rank).
 
     Outside an initialised process group this is
-    :func:`~albor_gates.checker.evaluate.evaluate_loss`.
+    :func:`~albor_gates.model.evaluate.evaluate_loss`.
 
     Args:
         model: the model, on this rank's device.
@@ -153,13 +153,13 @@ def evaluate_loss_distributed(
         progress: called after every batch with this rank's progress.
 
     Returns:
-        The combined :class:`~albor_gates.checker.evaluate.LossResult` (``world_size`` set).
+        The combined :class:`~albor_gates.model.evaluate.LossResult` (``world_size`` set).
     """
     import torch
     import torch.distributed as dist
 
     if not (dist.is_available() and dist.is_initialized()):
-        from albor_gates.checker.evaluate import evaluate_loss
+        from albor_gates.model.evaluate import evaluate_loss
 
         return evaluate_loss(
             model, windows, batch_size=batch_size, chunk_size=chunk_size, progress=progress

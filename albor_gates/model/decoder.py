@@ -1,6 +1,6 @@
 """A small reference decoder-only forward in torch for llama, mistral, qwen2 and qwen3.
 
-Built from ``config.json`` + safetensors (see :mod:`albor_gates.checker.weights` for what is
+Built from ``config.json`` + safetensors (see :mod:`albor_gates.model.weights` for what is
 read and supported), it computes exactly what transformers' ``*ForCausalLM`` computes:
 
 * RMSNorm in fp32, cast back to the compute dtype, then scaled by the weight;
@@ -15,9 +15,9 @@ For speed the loader fuses q/k/v into one projection and gate/up into another (o
 instead of three / two; the results agree with the separate projections to fp32 rounding).
 
 Weights and activations are held in the device's policy dtype (fp32 on CPU, bf16 on CUDA; see
-:mod:`albor_gates.checker.device`). :meth:`DecoderModel.hidden_states` returns the final-normed
+:mod:`albor_gates.model.device`). :meth:`DecoderModel.hidden_states` returns the final-normed
 hidden states so callers can project onto the vocabulary in chunks
-(:mod:`albor_gates.checker.evaluate`); :meth:`DecoderModel.logits` projects whole tensors and
+(:mod:`albor_gates.model.evaluate`); :meth:`DecoderModel.logits` projects whole tensors and
 is meant for short inputs and tests.
 
 KV cache: :class:`KVCache` preallocates keys and values for ``capacity`` positions per layer;
@@ -32,8 +32,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from albor_gates.checker.device import compute_dtype, fits_on_device, resolve_device
-from albor_gates.checker.weights import (
+from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.model.device import compute_dtype, fits_on_device, resolve_device
+from albor_gates.model.weights import (
     DecoderConfig,
     RopeConfig,
     TensorPlan,
@@ -43,7 +44,6 @@ from albor_gates.checker.weights import (
     read_index,
     weight_bytes,
 )
-from albor_gates.errors import ArtifactError, UsageError
 
 if TYPE_CHECKING:
     import torch
@@ -443,7 +443,7 @@ class DecoderModel:
 
         Returns:
             ``[..., vocab]`` float32 logits (materialised in full: callers with long inputs
-            use the chunked loss of :mod:`albor_gates.checker.evaluate`).
+            use the chunked loss of :mod:`albor_gates.model.evaluate`).
         """
         import torch
         import torch.nn.functional as F
@@ -486,7 +486,7 @@ def inspect_model(path: str | os.PathLike[str]) -> tuple[DecoderConfig, WeightIn
     """Read config and headers and plan the tensors, without loading any weight data.
 
     Args:
-        path: model file, index or folder (see :func:`albor_gates.checker.weights.locate`).
+        path: model file, index or folder (see :func:`albor_gates.model.weights.locate`).
 
     Returns:
         (config, header index, tensor plan).

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from albor_gates.checker.weights import locate, read_config, read_index
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.model.weights import locate, read_config, read_index
 
 BASE: dict[str, Any] = {
     "model_type": "qwen2",

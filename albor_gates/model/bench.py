@@ -31,12 +31,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from albor_gates.checker.device import environment
-from albor_gates.checker.generate import encode_prompt, greedy_generate
 from albor_gates.errors import UsageError
+from albor_gates.model.device import environment
+from albor_gates.model.generate import encode_prompt, greedy_generate
 
 if TYPE_CHECKING:
-    from albor_gates.checker.decoder import DecoderModel
+    from albor_gates.model.decoder import DecoderModel
 
 MIN_NEW_TOKENS = 128  # AC-SHIP2-010: "≥ 128 decoded tokens"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.distributed import (
+from albor_gates.model.decoder import load_model
+from albor_gates.model.distributed import (
     evaluate_loss_distributed,
     init_distributed,
     shutdown,
 )
-from albor_gates.checker.tokens import load_tokens, make_windows
+from albor_gates.model.tokens import load_tokens, make_windows
 
 
 def main(model_dir: str, tokens: str, out: str) -> None:

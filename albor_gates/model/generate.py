@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from albor_gates.checker.device import synchronize
 from albor_gates.errors import UsageError
+from albor_gates.model.device import synchronize
 
 if TYPE_CHECKING:
-    from albor_gates.checker.decoder import DecoderModel
+    from albor_gates.model.decoder import DecoderModel
 
 STOP_EOS = "eos"
 STOP_MAX_TOKENS = "max_new_tokens"

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.evaluate import Progress, chunked_cross_entropy, evaluate_loss
-from albor_gates.checker.tokens import load_tokens, make_windows
 from albor_gates.errors import UsageError
+from albor_gates.model.decoder import load_model
+from albor_gates.model.evaluate import Progress, chunked_cross_entropy, evaluate_loss
+from albor_gates.model.tokens import load_tokens, make_windows
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -115,9 +115,9 @@ def test_bad_batch_size(trained_model: Any) -> None:
 
 _INTERRUPT_SCRIPT = """
 import sys, numpy as np
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.evaluate import evaluate_loss
-from albor_gates.checker.tokens import load_tokens, make_windows
+from albor_gates.model.decoder import load_model
+from albor_gates.model.evaluate import evaluate_loss
+from albor_gates.model.tokens import load_tokens, make_windows
 model = load_model(sys.argv[1], "cpu")
 w = make_windows(load_tokens(sys.argv[2]), 256)
 def progress(p):

@@ -38,7 +38,7 @@ from albor_gates.errors import UsageError
 if TYPE_CHECKING:
     import torch
 
-    from albor_gates.checker.decoder import DecoderModel
+    from albor_gates.model.decoder import DecoderModel
 
 __all__ = [
     "Disagreement",
@@ -176,7 +176,7 @@ def teacher_continuation(reference: DecoderModel, prompt: Sequence[int], steps: 
     Callers comparing several candidates against one reference compute this once and pass it
     as ``continuations`` to :func:`compare_logits`.
     """
-    from albor_gates.checker.generate import greedy_generate
+    from albor_gates.model.generate import greedy_generate
 
     if steps <= 1:
         return []

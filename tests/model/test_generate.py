@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from albor_gates.checker.bench import measure_throughput
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.generate import greedy_generate
-from albor_gates.checker.textcheck import check_output
 from albor_gates.errors import UsageError
+from albor_gates.model.bench import measure_throughput
+from albor_gates.model.decoder import load_model
+from albor_gates.model.generate import greedy_generate
+from albor_gates.model.textcheck import check_output
 
 torch = pytest.importorskip("torch")
 

@@ -11,16 +11,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from albor_gates.checker.decoder import load_model
-from albor_gates.checker.distributed import (
+from albor_gates.errors import UsageError
+from albor_gates.model.decoder import load_model
+from albor_gates.model.distributed import (
     evaluate_loss_distributed,
     in_torchrun,
     init_distributed,
     shard_indices,
 )
-from albor_gates.checker.evaluate import evaluate_loss
-from albor_gates.checker.tokens import load_tokens, make_windows
-from albor_gates.errors import UsageError
+from albor_gates.model.evaluate import evaluate_loss
+from albor_gates.model.tokens import load_tokens, make_windows
 
 pytest.importorskip("torch")
 

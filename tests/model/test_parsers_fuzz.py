@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from albor_gates.checker.tokens import load_tokens, make_windows
-from albor_gates.checker.weights import read_config, read_index
 from albor_gates.errors import GatesError
+from albor_gates.model.tokens import load_tokens, make_windows
+from albor_gates.model.weights import read_config, read_index
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

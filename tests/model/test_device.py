@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from albor_gates.checker import device as dev
 from albor_gates.errors import UsageError
+from albor_gates.model import device as dev
 
 torch = pytest.importorskip("torch")
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

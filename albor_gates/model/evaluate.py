@@ -2,7 +2,7 @@
 
 How it is computed (AC-SHIP2-003, DESIGN.md "The model checker"):
 
-1. Windows (:mod:`albor_gates.checker.tokens`) are run through the decoder ``batch_size`` at a
+1. Windows (:mod:`albor_gates.model.tokens`) are run through the decoder ``batch_size`` at a
    time, giving final-normed hidden states ``[B, T, H]`` in the compute dtype.
 2. The vocabulary projection and the loss are computed ``chunk_size`` rows of the flattened
    ``B·T`` positions at a time: logits ``[chunk, vocab]`` are projected, cast to fp32, turned into
@@ -13,7 +13,7 @@ How it is computed (AC-SHIP2-003, DESIGN.md "The model checker"):
    per-token byte counts, ``bits_per_byte = loss_sum / (ln 2 · scored_bytes)``.
 
 The result also carries the raw ``(loss_sum, token_count)`` pair so shards can be combined
-exactly (:mod:`albor_gates.checker.distributed`).
+exactly (:mod:`albor_gates.model.distributed`).
 
 Interruption: KeyboardInterrupt is never caught here; it surfaces between torch ops (each at
 most one chunk projection, well under a second for a 512-row chunk on this CPU) and propagates
@@ -28,14 +28,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from albor_gates.checker.device import synchronize
-from albor_gates.checker.tokens import IGNORE_INDEX, TokenWindows
 from albor_gates.errors import UsageError
+from albor_gates.model.device import synchronize
+from albor_gates.model.tokens import IGNORE_INDEX, TokenWindows
 
 if TYPE_CHECKING:
     import torch
 
-    from albor_gates.checker.decoder import DecoderModel
+    from albor_gates.model.decoder import DecoderModel
 
 DEFAULT_CHUNK_SIZE = 512
 DEFAULT_BATCH_SIZE = 8
@@ -301,7 +301,7 @@ def evaluate_loss(
     """Mean next-token cross-entropy of ``model`` over ``windows`` (single process).
 
     Args:
-        model: a loaded :class:`~albor_gates.checker.decoder.DecoderModel`.
+        model: a loaded :class:`~albor_gates.model.decoder.DecoderModel`.
         windows: evaluation windows (validated against the model's vocabulary).
         batch_size: windows per forward pass.
         chunk_size: rows per vocabulary-projection chunk (bounds peak memory).

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from albor_gates.checker.decoder import load_model
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.model.decoder import load_model
 
 torch = pytest.importorskip("torch")
 
@@ -143,7 +143,7 @@ def test_missing_lm_head_means_tied(random_model: Any) -> None:
 def test_model_too_large_is_refused_before_loading(
     random_model: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import albor_gates.checker.device as device
+    import albor_gates.model.device as device
 
     path, _ = random_model("qwen2")
     monkeypatch.setattr(device, "available_bytes", lambda _dev: 1000)

@@ -9,7 +9,7 @@ What is read, in order, before a single weight byte is touched:
    and the field.
 2. The safetensors headers (a single file, a sharded ``model.safetensors.index.json``, or a
    folder holding either) via ``safetensors.safe_open`` — names, shapes and dtypes only, so a
-   model too large for the device is refused by :func:`~albor_gates.checker.device.fits_on_device`
+   model too large for the device is refused by :func:`~albor_gates.model.device.fits_on_device`
    before it is loaded, and every tensor's shape is checked against the config.
 
 Tensor names are the Hugging Face ones (``model.layers.N.self_attn.q_proj.weight``…); a

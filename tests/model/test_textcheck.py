@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from albor_gates.checker.textcheck import (
+from albor_gates.model.textcheck import (
     RULES,
     check_output,
     count_syntax_errors,

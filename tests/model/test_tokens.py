@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from albor_gates.checker.tokens import (
+from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.model.tokens import (
     IGNORE_INDEX,
     load_tokenizer,
     load_tokens,
     make_windows,
     validate_tokens,
 )
-from albor_gates.errors import ArtifactError, UsageError
 
 pytest.importorskip("torch")
 
