@@ -111,7 +111,7 @@ class RunSettings:
             value = getattr(self, name)
             bad = isinstance(value, bool) or not isinstance(value, int) or value < low
             if value is not None and bad:
-                raise UsageError(f"{flag(name)} {_shown(value)}: must be an integer ≥ {low}")
+                raise UsageError(f"{flag(name)} {value!r}: must be an integer ≥ {low}")
         prompts = self.prompts
         if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
             raise UsageError(f"{flag('prompts')}: expects a list of strings, got {prompts!r}")

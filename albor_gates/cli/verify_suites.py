@@ -54,7 +54,15 @@ class VerifyPolicy(_Model):
     """The whole policy: the files bound beside the model and the suites in order."""
 
     beside: dict[str, str] = Field(description="artifact → file name beside MODEL ('.': folder)")
-    suites: tuple[Suite, ...] = Field(min_length=1)
+    suites: tuple[Suite, ...]
+
+    @field_validator("suites")
+    @classmethod
+    def _not_empty(cls, suites: tuple[Suite, ...]) -> tuple[Suite, ...]:
+        # a validator, not min_length: pydantic would report an empty tuple beside a bad suite
+        if not suites:
+            raise ValueError("list at least one suite (verify would evaluate nothing)")
+        return suites
 
     def choose(
         self, model: Path, inputs: Mapping[str, Any], extras: Sequence[str] = ()
