@@ -474,7 +474,8 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     """Evaluate one or more planned specs into a single verdict.
 
     Raises:
-        UsageError: when a used artifact is unbound or ``--skip`` names no gate.
+        UsageError: when a used artifact is unbound, ``--skip`` names no gate, or a gate
+            needs torch on a device this machine lacks.
         KeyboardInterrupt: when interrupted (nothing is returned).
     """
     opts = opts or RunOptions()
