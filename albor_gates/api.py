@@ -11,6 +11,8 @@ from albor_gates.engine.clock import FrozenClock
 from albor_gates.engine.plan import Plan, build_plan
 from albor_gates.engine.results import Verdict
 from albor_gates.engine.run import RunOptions, evaluate_plans
+from albor_gates.errors import UsageError
+from albor_gates.settings import RunSettings
 from albor_gates.spec.loader import SpecResolver
 from albor_gates.spec.models import Spec
 
@@ -37,28 +39,43 @@ def evaluate(
     root: str | Path | None = None,
     artifacts: Mapping[str, str | Path] | None = None,
     baseline: str | Path | None = None,
+    settings: RunSettings | None = None,
     options: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
     spec_path: Sequence[str | Path] = (),
+    **setting_values: Any,
 ) -> Verdict:
     """Evaluate one or more spec files and return the verdict.
+
+    Run settings come as a :class:`~albor_gates.settings.RunSettings`, or as keyword
+    arguments that build one (``device="cpu", seq_len=256``); they are validated before any
+    spec or artifact is read.
 
     Args:
         specs: a spec file or a list of them.
         root: folder that relative artifact paths resolve against.
         artifacts: ``name → path`` overrides.
         baseline: a previous JSON report for baseline change thresholds.
-        options: check options (``device``, ...).
+        settings: the run settings, built already.
+        options: the run settings as a mapping (validated like keyword arguments).
         now: freeze the clock (timestamps and durations) for reproducible reports.
         spec_path: extra folders searched for ``extends`` short names.
+        **setting_values: the run settings as keyword arguments.
+
+    Raises:
+        UsageError: an unknown setting (``devcie``), a bad value, or settings given twice.
     """
+    values = {**(options or {}), **setting_values}
+    if settings is not None and values:
+        raise UsageError("pass settings=RunSettings(...) or setting keywords, not both")
+    run_settings = settings if settings is not None else RunSettings.build(values)
     paths = [specs] if isinstance(specs, (str, Path)) else list(specs)
     plans = [plan_spec(p, spec_path=spec_path) for p in paths]
     opts = RunOptions(
         root=Path(root) if root is not None else None,
         artifacts={k: str(v) for k, v in (artifacts or {}).items()},
         baseline=Path(baseline) if baseline is not None else None,
-        options=dict(options or {}),
+        settings=run_settings,
         clock=FrozenClock(now) if now is not None else None,
     )
     return evaluate_plans(plans, opts)

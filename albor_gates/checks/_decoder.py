@@ -1,9 +1,9 @@
 """Shared model loading and settings for the model-evaluation check kinds (eval.*, infer.*).
 
-The decoder is loaded once per run per (device, dtype) and the tokenizer once; run options
-from the command line (``--device``, ``--seq-len``, ``--max-tokens``, ...) override the spec's
-params, and the effective settings are recorded in each gate's details so a report says
-exactly what was measured.
+The decoder is loaded once per run per (device, dtype) and the tokenizer once; run settings
+from the command line (``ctx.settings``: ``--device``, ``--seq-len``, ``--max-tokens``, ...)
+override the spec's params, and the effective settings are recorded in each gate's details so
+a report says exactly what was measured.
 """
 
 from __future__ import annotations
@@ -14,24 +14,13 @@ from typing import Any
 
 from albor_gates.checks._model import is_gguf as _is_gguf
 from albor_gates.checks.base import Context
-from albor_gates.errors import CheckSkipped, EvidenceError
-
-
-def setting(ctx: Context, name: str, default: Any) -> Any:
-    """A run option (command line) when given, else the spec's param value."""
-    value = ctx.options.get(name)
-    return default if value is None else value
-
-
-def device_name(ctx: Context) -> str:
-    """The requested device (``auto`` unless the command line names one)."""
-    return str(ctx.options.get("device") or "auto")
+from albor_gates.errors import CheckSkipped
 
 
 def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -> Any:
     """The reference decoder for the ``role`` artifact (safetensors or GGUF), loaded once."""
-    dev = device or device_name(ctx)
-    dtype_name = ctx.options.get("dtype")
+    dev = device or ctx.settings.requested_device
+    dtype_name = ctx.settings.dtype
 
     def load(path: Path) -> Any:
         from albor_gates.model.device import parse_dtype, resolve_device
@@ -76,10 +65,3 @@ def environment_details(model: Any) -> Mapping[str, Any]:
         "threads": env.num_threads,
         "dtype": str(model.dtype).replace("torch.", ""),
     }
-
-
-def require_positive(name: str, value: Any) -> int:
-    """An integer setting ≥ 1 (an EvidenceError otherwise)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise EvidenceError(f"{name} must be a positive integer, got {value!r}")
-    return value

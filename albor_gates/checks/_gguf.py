@@ -26,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator
 
-from albor_gates.checks._decoder import _is_gguf, device_name, load_decoder, load_tokenizer
+from albor_gates.checks._decoder import _is_gguf, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError
 
@@ -175,9 +175,9 @@ def fp32_source_decoder(ctx: Context, device: str | None = None) -> Any:
 
     from albor_gates.model.device import compute_dtype, resolve_device
 
-    dev = device or device_name(ctx)
+    dev = device or ctx.settings.requested_device
     resolved = resolve_device(dev)
-    if ctx.options.get("dtype") is None and compute_dtype(resolved) == torch.float32:
+    if ctx.settings.dtype is None and compute_dtype(resolved) == torch.float32:
         return load_decoder(ctx, device=dev)
 
     def load(path: Path) -> Any:
@@ -194,7 +194,7 @@ def gguf_decoder(ctx: Context, g: GGUFUnderTest, dtype: Any = None) -> Any:
 
     from albor_gates.model.device import resolve_device
 
-    dev = device_name(ctx)
+    dev = ctx.settings.requested_device
     dt = dtype if dtype is not None else torch.float32
 
     def load(path: Path) -> Any:

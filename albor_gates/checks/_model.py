@@ -150,14 +150,14 @@ def scan(ctx: Context, role: str = "model") -> Any:
     if view.format == "gguf":
         from albor_gates.model.scan import scan_gguf
 
-        device = str(ctx.options.get("device", "auto"))
+        device = ctx.settings.requested_device
         report = ctx.progress("numeric scan", float(view.nbytes))
         return ctx.read(
             role, f"scan:{device}", lambda _p: scan_gguf(view.raw, device=device, progress=report)
         )
     from albor_gates.model.scan import scan_checkpoint
 
-    device = str(ctx.options.get("device", "auto"))
+    device = ctx.settings.requested_device
     report = ctx.progress("numeric scan", float(view.nbytes))
     return ctx.read(
         role,

@@ -30,6 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from albor_gates.settings import RunSettings
 from albor_gates.spec.models import ArtifactRef
 
 Value = float | int | bool | str | None
@@ -102,8 +103,8 @@ class Context(Protocol):
     """What the engine gives a check while it measures."""
 
     @property
-    def options(self) -> Mapping[str, Any]:
-        """Run options from the command line or API (``device``, ``val_tokens``, ...)."""
+    def settings(self) -> RunSettings:
+        """The run's settings from the command line or API (``device``, ``seq_len``, ...)."""
         ...
 
     def has(self, role: str) -> bool:

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer, setting
+from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer
 from albor_gates.checks._records import RecordQuery, field_value, select_record
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import CheckSkipped, EvidenceError
@@ -69,10 +69,10 @@ class Params(WindowParams):
 def settings(ctx: Context, p: Params) -> dict[str, Any]:
     """The effective evaluation settings (command line over params)."""
     return {
-        "seq_len": setting(ctx, "seq_len", p.seq_len),
-        "stride": setting(ctx, "stride", p.stride),
-        "max_tokens": setting(ctx, "max_tokens", p.max_tokens),
-        "batch_size": setting(ctx, "batch_size", p.batch_size),
+        "seq_len": ctx.settings.seq_len or p.seq_len,
+        "stride": ctx.settings.stride or p.stride,
+        "max_tokens": ctx.settings.max_tokens or p.max_tokens,
+        "batch_size": ctx.settings.batch_size or p.batch_size,
         "chunk_size": p.chunk_size,
         "bos": p.bos,
         "bin_dtype": p.bin_dtype,
@@ -129,7 +129,7 @@ def evaluate(
         )
 
     key = "loss:" + ",".join(f"{k}={v}" for k, v in sorted(s.items()))
-    result = ctx.read("tokens", f"{key}:{ctx.options.get('device')}{model_key}", run)
+    result = ctx.read("tokens", f"{key}:{ctx.settings.device}{model_key}", run)
     return result, s, model
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer, setting
+from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import EvidenceError
 
@@ -86,11 +86,10 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     """Generate and judge every prompt (cached for the run)."""
     model = load_decoder(ctx)
     tok = load_tokenizer(ctx)
-    prompts = list(ctx.options.get("prompts") or []) or _prompts(ctx, p)
-    limit = setting(ctx, "max_prompts", p.max_prompts)
-    if limit:
-        prompts = prompts[: int(limit)]
-    max_new = int(setting(ctx, "max_new_tokens", p.max_new_tokens))
+    prompts = list(ctx.settings.prompts) or _prompts(ctx, p)
+    if p.max_prompts:
+        prompts = prompts[: p.max_prompts]
+    max_new = ctx.settings.max_new_tokens or p.max_new_tokens
 
     def run(_path: Any) -> list[dict[str, Any]]:
         from albor_gates.model.generate import greedy_generate

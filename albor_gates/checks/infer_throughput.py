@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer, setting
+from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import CheckSkipped
 
@@ -57,7 +57,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
     if params.reference != "any":
         from albor_gates.model.device import resolve_device
 
-        here = resolve_device(str(ctx.options.get("device") or "auto")).type
+        here = resolve_device(ctx.settings.requested_device).type
         if here != params.reference:
             # decided before spending minutes on a benchmark that could not count
             raise CheckSkipped(
@@ -67,8 +67,8 @@ def measure(ctx: Context, params: Params) -> Measurement:
             )
     model = load_decoder(ctx)
     tok = load_tokenizer(ctx)
-    new_tokens = int(setting(ctx, "bench_tokens", params.new_tokens))
-    runs = int(setting(ctx, "bench_runs", params.runs))
+    new_tokens = ctx.settings.bench_tokens or params.new_tokens
+    runs = ctx.settings.bench_runs or params.runs
 
     def bench(_path: Any) -> Any:
         from albor_gates.model.bench import measure_throughput

@@ -44,19 +44,14 @@ def check(
     Bundles (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the
     specs that extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
     """
-    from albor_gates.cli.common import (
-        discover,
-        emit_reports,
-        exit_code_for,
-        parse_bindings,
-        spec_path_dirs,
-        use_color,
-    )
+    from albor_gates.cli.common import discover, parse_bindings, spec_path_dirs
+    from albor_gates.cli.session import Session
     from albor_gates.engine.lint import plan_files
-    from albor_gates.engine.record import to_record
-    from albor_gates.engine.run import RunOptions, evaluate_plans
+    from albor_gates.engine.run import RunOptions
     from albor_gates.errors import UsageError
+    from albor_gates.settings import RunSettings
 
+    settings = RunSettings.build({"device": device})
     if not specs and not Path("specs").is_dir():
         raise UsageError("no specs given and no ./specs folder here: pass a spec file or folder")
     files = discover(specs or (Path("specs"),))
@@ -69,14 +64,8 @@ def check(
         artifacts=parse_bindings(artifacts),
         baseline=baseline,
         skip=frozenset(skip),
-        options={"device": device},
+        settings=settings,
         digest_artifacts=digests or bundle is not None,
     )
-    verdict = evaluate_plans(runnable, opts)
-    if bundle is not None:
-        from albor_gates.engine.bundle import make_bundle, write_bundle
-
-        write_bundle(bundle, make_bundle(runnable, opts, verdict))
-    record = to_record(verdict)
-    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
-    return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)
+    session = Session(formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle)
+    return session.run(runnable, opts)

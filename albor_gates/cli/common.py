@@ -1,10 +1,11 @@
-"""Helpers shared by the commands: spec discovery, bindings, report writing."""
+"""Helpers shared by the commands: the evaluation flags, spec discovery, bindings.
+
+What happens after the evaluation (reports, exit code) is :mod:`albor_gates.cli.session`.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,88 +122,3 @@ def parse_bindings(items: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--artifact {item!r}: expected NAME=PATH")
         out[name] = value
     return out
-
-
-def use_color(flag: bool | None) -> bool:
-    """Colour when asked, else when stdout is a terminal and NO_COLOR is unset."""
-    if flag is not None:
-        return flag
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def emit_reports(
-    record: Mapping[str, Any],
-    formats: Sequence[str],
-    output_dir: Path | None,
-    *,
-    color: bool,
-    quiet: bool,
-) -> list[Path]:
-    """Write the chosen formats to ``output_dir`` (atomically) or print one to stdout.
-
-    Returns:
-        The files written.
-    """
-    from albor_gates.io import atomic_write_text
-    from albor_gates.render import FILENAMES, RENDERERS, Format
-    from albor_gates.render import text as text_renderer
-
-    if os.environ.get("RANK", "0") != "0":
-        return []  # under torchrun every rank evaluates; rank 0 alone reports
-    fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
-    written: list[Path] = []
-    if output_dir is None:
-        non_text = [f for f in fmts if f is not Format.TEXT]
-        if len(non_text) > 1:
-            raise UsageError("several --format values need --output-dir DIR")
-        if non_text:
-            click.echo(RENDERERS[non_text[0]](record), nl=False)
-        elif not quiet:
-            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
-    else:
-        for f in fmts:
-            path = output_dir / FILENAMES[f]
-            atomic_write_text(path, RENDERERS[f](record))
-            written.append(path)
-        if Format.GITHUB in fmts:
-            click.echo(RENDERERS[Format.GITHUB](record), nl=False)
-        if not quiet:
-            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
-            for p in written:
-                click.echo(f"wrote {p}")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        _github_outputs(record, fmts)
-    return written
-
-
-def _width() -> int:
-    """The terminal's width; unlimited when stdout is a file or a CI log (never truncate)."""
-    import shutil
-
-    if not sys.stdout.isatty():
-        return 100_000
-    return max(shutil.get_terminal_size((120, 24)).columns, 80)
-
-
-def _github_outputs(record: Mapping[str, Any], fmts: Sequence[Any]) -> None:
-    from albor_gates.render import RENDERERS, Format
-
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and Format.MARKDOWN in fmts:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(RENDERERS[Format.MARKDOWN](record))
-    out = os.environ.get("GITHUB_OUTPUT")
-    if out:
-        with open(out, "a", encoding="utf-8") as fh:
-            fh.write(f"decision={record['decision']}\n")
-
-
-def exit_code_for(decision: str, *, strict: bool, internal: bool) -> int:
-    """0 GO, 0 WARN (1 with --strict), 1 NO-GO, 3 when a gate hit an internal bug."""
-    from albor_gates.errors import EXIT_GO, EXIT_INTERNAL, EXIT_NO_GO
-
-    if internal:
-        return EXIT_INTERNAL
-    if decision == "NO-GO" or (decision == "WARN" and strict):
-        return EXIT_NO_GO
-    return EXIT_GO

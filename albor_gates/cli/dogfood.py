@@ -45,20 +45,21 @@ def dogfood(
     HTML, SARIF and JUnit reports, and the ship spec's JSON and HTML reports.
     Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
     """
-    from albor_gates.cli.common import exit_code_for, use_color
-    from albor_gates.cli.progress import make_observer
+    from albor_gates.cli.session import Session, use_color
     from albor_gates.engine.clock import clock_from_env
     from albor_gates.engine.plan import build_plan
     from albor_gates.engine.record import to_record
-    from albor_gates.engine.run import RunOptions, evaluate_plans, restrict
+    from albor_gates.engine.run import RunOptions, restrict
     from albor_gates.errors import UsageError
     from albor_gates.io import atomic_write_text
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
     from albor_gates.render.dogfood import render_dogfood
+    from albor_gates.settings import RunSettings
     from albor_gates.spec.loader import SpecResolver
     from albor_gates.spec.resources import data_dir
 
+    settings = RunSettings.build({"device": device})
     root = release or data_dir("examples") / "albor-tiny-v1"
     resolver = SpecResolver()
     plans = []
@@ -74,20 +75,14 @@ def dogfood(
     out = output_dir or Path(f"dogfood-{clock.now().date().isoformat()}")
     if out.exists() and any(out.iterdir()) and not force:
         raise UsageError(f"{out} is not empty; pass --force to replace its files, or choose -o DIR")
-    observer = make_observer(quiet)
+    session = Session(strict=strict, quiet=quiet, color=color, progress=True)
     opts = RunOptions(
         root=root,
-        options={"device": device},
+        settings=settings,
         clock=clock,
-        observer=observer,
         digest_artifacts=True,  # the verdict is about these exact bytes (attestable)
     )
-    try:
-        verdict = evaluate_plans(plans, opts)
-    finally:
-        close = getattr(observer, "close", None)
-        if close is not None:
-            close()
+    verdict = session.evaluate(plans, opts)
     dog = restrict(verdict, {plans[0].spec_id})
     ship = restrict(verdict, {plans[1].spec_id})
     dog_rec, ship_rec = to_record(dog), to_record(ship)
@@ -105,4 +100,4 @@ def dogfood(
         for name in sorted(files):
             if name != "dogfood-verdict.md":
                 click.echo(f"wrote {out / name}")
-    return exit_code_for(dog.decision.value, strict=strict, internal=verdict.internal_error)
+    return session.exit_code(verdict, judged=dog)

@@ -37,14 +37,11 @@ def replay(
     Same specs and measurements give the same verdict; with --spec ID=FILE the recorded
     measurements are judged under that file's thresholds instead. Reports say so in options.
     """
-    from albor_gates.cli.common import emit_reports, exit_code_for, parse_bindings, use_color
+    from albor_gates.cli.common import parse_bindings
+    from albor_gates.cli.session import Session
     from albor_gates.engine.bundle import load_bundle
-    from albor_gates.engine.record import to_record
-    from albor_gates.engine.run import evaluate_plans
 
     replace = {k: Path(v) for k, v in parse_bindings(specs).items()}
     plans, opts, _ = load_bundle(bundle, replace)
-    verdict = evaluate_plans(plans, opts)
-    record = to_record(verdict)
-    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
-    return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)
+    session = Session(formats, output_dir, strict=strict, quiet=quiet, color=color)
+    return session.run(plans, opts)

@@ -9,19 +9,6 @@ import click
 from albor_gates.cli.common import evaluation_options
 
 
-def bindings_for(path: Path) -> dict[str, str]:
-    """Artifact bindings for a checkpoint path: the model and the files beside it."""
-    folder = path if path.is_dir() else path.parent
-    return {
-        "model": str(path),
-        "config": str(folder / "config.json"),
-        "tokenizer": str(folder / "tokenizer.json"),
-        "card": str(folder / "README.md"),
-        "generation_config": str(folder / "generation_config.json"),
-        "release": str(folder),
-    }
-
-
 @click.command()
 @evaluation_options
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
@@ -93,77 +80,60 @@ def verify(
     Under torchrun the evaluation is sharded across ranks; rank 0 reports.
     Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error, 130 interrupted.
     """
-    from albor_gates.cli.common import (
-        emit_reports,
-        exit_code_for,
-        parse_bindings,
-        use_color,
-    )
-    from albor_gates.cli.progress import make_observer
+    from dataclasses import asdict
+
+    from albor_gates.cli.common import parse_bindings
+    from albor_gates.cli.session import Session
+    from albor_gates.cli.verify_suites import load_policy
     from albor_gates.engine.plan import build_plan
-    from albor_gates.engine.record import to_record
-    from albor_gates.engine.run import RunOptions, evaluate_plans
+    from albor_gates.engine.run import RunOptions
+    from albor_gates.errors import UsageError
+    from albor_gates.settings import RunSettings
     from albor_gates.spec.loader import SpecResolver
     from albor_gates.spec.resources import data_dir
 
-    resolver = SpecResolver()
-    names = ["verify", *specs]
-    binds = bindings_for(path)
-    if target_config is not None:
-        names.append("init-target")
-        binds["target"] = str(target_config)
-    if val_tokens is not None:
-        names.append("verify-eval")
-        binds["tokens"] = str(val_tokens)
-    if prompts or max_new_tokens is not None:
-        names.append("verify-smoke")
-    if bench or bench_tokens is not None or bench_runs is not None:
-        names.append("verify-bench")
-    if parity:
-        names.append("verify-parity")
-    plans = []
-    for name in names:
-        file = Path(name)
-        if not file.is_file():
-            found = resolver.find(name, resolver.load(data_dir("invariants") / "verify.yaml"))
-            if found is None:
-                from albor_gates.errors import UsageError
-
-                raise UsageError(f"--spec {name}: no such file or bundled spec")
-            file = found
-        plans.append(build_plan(resolver.resolve(file)))
-    binds.update(parse_bindings(artifacts))
-    declared = {n for p in plans for n in p.artifacts}
-    observer = make_observer(quiet)
-    opts = RunOptions(
-        artifacts={k: v for k, v in binds.items() if k in declared},
-        baseline=baseline,
-        skip=frozenset(skip),
-        options={
+    settings = RunSettings.build(
+        {
             "device": device,
             "dtype": dtype,
             "seq_len": seq_len,
             "stride": stride,
             "max_tokens": max_tokens,
             "batch_size": batch_size,
-            "prompts": list(prompts) or None,
+            "prompts": prompts,
             "max_new_tokens": max_new_tokens,
             "bench_tokens": bench_tokens,
             "bench_runs": bench_runs,
-        },
-        observer=observer,
+        }
+    )
+    inputs = {
+        **asdict(settings),
+        "target_config": target_config,
+        "val_tokens": val_tokens,
+        "bench": bench,
+        "parity": parity,
+    }
+    names, binds = load_policy().choose(path, inputs, specs)
+    resolver = SpecResolver()
+    plans = []
+    for name in names:
+        file = Path(name)
+        if not file.is_file():
+            found = resolver.find(name, resolver.load(data_dir("invariants") / "verify.yaml"))
+            if found is None:
+                raise UsageError(f"--spec {name}: no such file or bundled spec")
+            file = found
+        plans.append(build_plan(resolver.resolve(file)))
+    binds.update(parse_bindings(artifacts))
+    declared = {n for p in plans for n in p.artifacts}
+    opts = RunOptions(
+        artifacts={k: v for k, v in binds.items() if k in declared},
+        baseline=baseline,
+        skip=frozenset(skip),
+        settings=settings,
         digest_artifacts=digests or bundle is not None,
     )
-    try:
-        verdict = evaluate_plans(plans, opts)
-    finally:
-        close = getattr(observer, "close", None)
-        if close is not None:
-            close()
-    if bundle is not None:
-        from albor_gates.engine.bundle import make_bundle, write_bundle
-
-        write_bundle(bundle, make_bundle(plans, opts, verdict))
-    record = to_record(verdict)
-    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
-    return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)
+    session = Session(
+        formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle, progress=True
+    )
+    return session.run(plans, opts)

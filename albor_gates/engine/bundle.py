@@ -26,6 +26,7 @@ from albor_gates.engine.record import _safe, to_record
 from albor_gates.engine.results import Verdict
 from albor_gates.engine.run import Replay, RunOptions, bind_artifacts
 from albor_gates.errors import EvidenceError, SpecError, UsageError
+from albor_gates.settings import RunSettings
 from albor_gates.spec.loader import LoadedSpec, SpecSet, validation_problems
 from albor_gates.spec.models import Spec
 from albor_gates.spec.yamlsafe import load_yaml_text
@@ -179,10 +180,14 @@ def load_bundle(
     for a in data["artifacts"]:
         paths.setdefault(str(a["name"]), str(a["path"]))
     at = dt.datetime.fromisoformat(str(data["generated_at"]))
+    try:
+        settings = RunSettings.build(data.get("options", {}))
+    except UsageError as e:
+        raise UsageError(f"{path}: options: {e}") from e
     opts = RunOptions(
         artifacts=paths,
         skip=frozenset(data.get("skip", [])),
-        options=dict(data.get("options", {})),
+        settings=settings,
         clock=FrozenClock(at),
         environment=dict(data.get("environment", {})),
         replay=Replay(measurements, digests),

@@ -33,6 +33,7 @@ from albor_gates.engine.results import (
     WaiverOutcome,
 )
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError, UsageError
+from albor_gates.settings import RunSettings
 
 T = TypeVar("T")
 
@@ -69,7 +70,7 @@ class RunOptions:
         artifacts: ``name → path`` bindings that override the specs.
         baseline: a previous JSON report for baseline change thresholds.
         skip: gate ids to skip on request (a required one still makes NO-GO).
-        options: settings passed to checks (``device``, ``val_tokens``, ...).
+        settings: the run settings checks read (``device``, ``seq_len``, ...), validated.
         clock: the clock (default: SOURCE_DATE_EPOCH or the system clock).
         observer: UI hooks.
         environment: override of the recorded environment (golden tests).
@@ -81,7 +82,7 @@ class RunOptions:
     artifacts: Mapping[str, str] = field(default_factory=dict)
     baseline: Path | None = None
     skip: frozenset[str] = frozenset()
-    options: Mapping[str, Any] = field(default_factory=dict)
+    settings: RunSettings = field(default_factory=RunSettings)
     clock: Clock | None = None
     observer: Observer = field(default_factory=Observer)
     environment: Mapping[str, Any] | None = None
@@ -158,19 +159,19 @@ class _Context:
         bound: Mapping[str, BoundArtifact],
         cache: dict[tuple[str, str], tuple[bool, Any]],
         digests: dict[str, str],
-        options: Mapping[str, Any],
+        settings: RunSettings,
         observer: Observer,
     ) -> None:
         self.gate = gate
         self._bound = bound
         self._cache = cache
         self._digests = digests
-        self._options = options
+        self._settings = settings
         self._observer = observer
 
     @property
-    def options(self) -> Mapping[str, Any]:
-        return self._options
+    def settings(self) -> RunSettings:
+        return self._settings
 
     def _name(self, role: str) -> str | None:
         return self.gate.bindings.get(role)
@@ -454,11 +455,27 @@ def _waivers(
     return outcomes
 
 
+def _check_device(plans: list[Plan], opts: RunOptions) -> None:
+    """A well-formed device that this machine lacks is a usage error before any measurement.
+
+    Asked only when a gate that will run needs torch, and only for a device other than auto
+    or cpu (always present), so a cheap run never imports torch.
+    """
+    device = opts.settings.requested_device
+    if device in ("auto", "cpu"):
+        return
+    if any("torch" in g.kind.NEEDS for p in plans for g in p.gates if g.id not in opts.skip):
+        from albor_gates.model.device import resolve_device
+
+        resolve_device(device)  # raises UsageError: never a silent fallback (INV-GPUTRAIN-002)
+
+
 def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict:
     """Evaluate one or more planned specs into a single verdict.
 
     Raises:
-        UsageError: when a used artifact is unbound or ``--skip`` names no gate.
+        UsageError: when a used artifact is unbound, ``--skip`` names no gate, or a gate
+            needs torch on a device this machine lacks.
         KeyboardInterrupt: when interrupted (nothing is returned).
     """
     opts = opts or RunOptions()
@@ -478,6 +495,8 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
             f"(it declares: {', '.join(sorted(declared)) or 'none'})"
         )
     binds = [bind_artifacts(p, opts) for p in plans]  # usage errors before any measurement
+    if opts.replay is None:
+        _check_device(plans, opts)
     results: list[GateResult] = []
     waivers: list[WaiverOutcome] = []
     artifacts: dict[tuple[str, str], ArtifactInfo] = {}
@@ -491,7 +510,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         by_id: dict[str, GateResult] = {}
         for pg in plan.gates:
             opts.observer.gate_started(pg)
-            ctx = _Context(pg, bound, cache, digests, opts.options, opts.observer)
+            ctx = _Context(pg, bound, cache, digests, opts.settings, opts.observer)
             t0 = clock.perf()
             r = _measure_gate(pg, spec_id, bound, ctx, opts, baseline)
             r = replace(r, duration_s=round(clock.perf() - t0, 6))
@@ -537,12 +556,8 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         environment=dict(opts.environment) if opts.environment is not None else _environment(),
         generated_at=generated,
         tool_version=__version__,
-        options={k: v for k, v in sorted(opts.options.items()) if v is not None and _jsonable(v)},
+        options=opts.settings.record(),
     )
-
-
-def _jsonable(v: Any) -> bool:
-    return v is None or isinstance(v, (str, int, float, bool))
 
 
 def restrict(verdict: Verdict, spec_ids: set[str]) -> Verdict:

@@ -21,17 +21,14 @@ mps       float32 (bf16 support varies by macOS)   per-row fp32 cross-entropy, s
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from albor_gates.errors import UsageError
+from albor_gates.settings import check_device
 
 if TYPE_CHECKING:
     import torch
-
-# INV-GPUTRAIN-001 pattern, widened to any CUDA ordinal and to MPS (GATES.md §4).
-DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:[0-9]+)?|mps|auto)$")
 
 # Head-room kept free when deciding whether a model fits: activations, the KV cache, the
 # loss chunk and the allocator's own overhead live there.
@@ -95,10 +92,7 @@ def resolve_device(request: str = "auto") -> torch.device:
     """
     import torch
 
-    if not isinstance(request, str) or not DEVICE_PATTERN.match(request):
-        raise UsageError(
-            f"--device {request!r} is not a device: use auto, cpu, cuda, cuda:N or mps"
-        )
+    check_device(request)
     if request == "auto":
         if _cuda_count() > 0:
             return torch.device("cuda:0")

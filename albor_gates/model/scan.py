@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from albor_gates.artifacts.safetensors import Checkpoint, TensorInfo
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.model.device import resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -593,42 +594,26 @@ def _finish(
 # --------------------------------------------------------------------------------------------
 
 
-def resolve_device(device: str) -> torch.device:
-    """Turn a device name into a torch device; a requested but absent device is an error.
+def _scan_device(device: str) -> torch.device:
+    """The scan's device: :func:`~albor_gates.model.device.resolve_device`'s, never MPS.
 
-    Args:
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available, else
-            CPU). A requested GPU that is missing never falls back silently to the CPU
-            (INV-GPUTRAIN-002's lesson, DESIGN.md "The model checker").
+    The scan accumulates in float64, which MPS lacks: ``--device mps`` is refused, and ``auto``
+    on a Mac scans on the CPU (not a fallback from a request: auto requests nothing).
 
     Raises:
-        UsageError: unknown name, or CUDA requested but unavailable.
+        UsageError: a malformed or absent device, or ``mps``.
     """
     import torch
 
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise UsageError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from e
-    if dev.type == "cpu":
+    dev = resolve_device(device)
+    if dev.type != "mps":
         return dev
-    if dev.type != "cuda":
-        raise UsageError(
-            f"device {device!r} is not supported by the tensor scan: use 'cpu', 'cuda' or 'auto'"
-        )
-    if not torch.cuda.is_available():
-        raise UsageError(
-            f"device {device!r} was requested but CUDA is not available on this machine: "
-            f"use --device cpu (the scan never falls back silently)"
-        )
-    if dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise UsageError(
-            f"device {device!r} was requested but only {torch.cuda.device_count()} CUDA "
-            f"device(s) exist"
-        )
-    return dev
+    if device == "auto":
+        return torch.device("cpu")
+    raise UsageError(
+        "--device mps: the tensor scan accumulates in float64, which MPS lacks "
+        "(use --device cpu or auto)"
+    )
 
 
 def _by_file(ckpt: Checkpoint) -> Iterator[tuple[Path, list[TensorInfo]]]:
@@ -688,7 +673,7 @@ def scan_checkpoint(
         UsageError: bad ``device`` or ``chunk_elems``.
         ArtifactError: a file changed or vanished since its header was read.
     """
-    dev = resolve_device(device)
+    dev = _scan_device(device)
     if chunk_elems is None:
         chunk_elems = GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS
     if chunk_elems < 1:
@@ -799,7 +784,7 @@ def scan_gguf(
 
     from albor_gates.artifacts.gguf import iter_dequantized
 
-    dev = resolve_device(device)
+    dev = _scan_device(device)
     chunk = chunk_elems or (GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS)
     total = sum(t.n_elements * 4 for t in gguf.tensors)
 

@@ -71,3 +71,20 @@ def test_replay_refuses_a_non_bundle(gates, tmp_path) -> None:
         r.err
         == f"gates: error: {p}: not an albor-gates evidence bundle (write one with --bundle)\n"
     )
+
+
+def test_replay_keeps_the_recorded_settings_and_refuses_unknown_ones(gates, tmp_path) -> None:
+    bundle = tmp_path / "b.json"
+    spec = str(REPO / "examples" / "quickstart" / "gates.yaml")
+    assert gates("check", spec, "--device", "cpu", "--bundle", str(bundle), "-q").code == 0
+    data = json.loads(bundle.read_text())
+    assert data["options"] == {"device": "cpu"}
+    r = gates("replay", str(bundle), "-f", "json")
+    assert json.loads(r.out)["options"] == {"device": "cpu"}
+    data["options"] = {"devcie": "cpu"}
+    bundle.write_text(json.dumps(data))
+    r = gates("replay", str(bundle))
+    assert (r.code, r.err) == (
+        2,
+        f"gates: error: {bundle}: options: unknown setting 'devcie' (did you mean 'device'?)\n",
+    )

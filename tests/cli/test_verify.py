@@ -251,3 +251,58 @@ def test_verify_bundle_replays_without_the_weights(gates, qwen2_release, tmp_pat
     assert [(g["id"], g["status"], g["message"]) for g in replayed["gates"]] == [
         (g["id"], g["status"], g["message"]) for g in original["gates"]
     ]
+
+
+DEVICE_ERROR = "gates: error: --device bogus: not a device (use auto, cpu, cuda, cuda:N or mps)\n"
+
+
+def test_a_bad_device_is_one_usage_line_before_anything_is_read(gates, tmp_path) -> None:
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"garbage")  # read, it would be a WEIGHTS-STRUCTURE FAIL (exit 1)
+    spec = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "gates.yaml"
+    out = tmp_path / "dogfood-out"
+    for argv in (["verify", str(model)], ["check", str(spec)], ["dogfood", "-o", str(out)]):
+        r = gates(*argv, "--device", "bogus", "-q")
+        assert (r.code, r.out, r.err) == (2, "", DEVICE_ERROR), argv
+    assert not out.exists()
+
+
+def test_an_absent_device_is_refused_before_measuring(gates, qwen2_release, monkeypatch) -> None:
+    from albor_gates.model import device
+
+    monkeypatch.setattr(device, "_cuda_count", lambda: 2)  # cuda:0 and cuda:1 only
+    r = gates("verify", str(qwen2_release), "--device", "cuda:5", "-f", "json")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        "gates: error: --device cuda:5 was requested but only 2 CUDA device(s) are visible "
+        "(cuda:0..cuda:1); check CUDA_VISIBLE_DEVICES\n"
+    )
+
+
+def test_the_device_reaches_the_model_checker(gates, qwen2_release, monkeypatch) -> None:
+    import sys
+
+    from albor_gates.model import decoder, device, scan
+
+    assert decoder and scan  # imported, so the loop below finds the names they bound
+
+    asked: list[str] = []
+    real = device.resolve_device
+
+    def spy(request: str = "auto"):
+        asked.append(request)
+        return real(request)
+
+    # every module that holds the resolver (imported at its top or lazily from model.device)
+    for module in [m for n, m in sys.modules.items() if n.startswith("albor_gates.")]:
+        if getattr(module, "resolve_device", None) is real:
+            monkeypatch.setattr(module, "resolve_device", spy)
+    code, rec = report(
+        gates, "verify", str(qwen2_release), "--device", "cpu", "--prompt", "def f(n):",
+        "--max-new-tokens", "4",
+    )  # fmt: skip
+    assert code == 0 and rec["options"] == {"device": "cpu", "max_new_tokens": 4}
+    assert asked and set(asked) == {"cpu"}  # the scan and the decoder: never "auto"
+    g = by_id(rec)
+    assert g["WEIGHTS-FINITE"]["details"]["device"] == "cpu"
+    assert g["SMOKE-OUTPUT"]["details"]["device"] == "cpu"

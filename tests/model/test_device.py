@@ -20,13 +20,21 @@ def test_auto_and_cpu() -> None:
     assert dev.compute_dtype(torch.device("cpu")) == torch.float32
 
 
-@pytest.mark.parametrize("bad", ["gpu", "cuda:", "cuda:x", "CPU", "", "cuda:0 "])
-def test_malformed_device(bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [
+        ("gpu", "gpu"),
+        ("cuda:", "cuda:"),
+        ("cuda:x", "cuda:x"),
+        ("CPU", "CPU"),
+        ("", "''"),  # shell-quoted, so an empty or padded value is visible
+        ("cuda:0 ", "'cuda:0 '"),
+    ],
+)
+def test_malformed_device(bad: str, shown: str) -> None:
     with pytest.raises(UsageError) as err:
         dev.resolve_device(bad)
-    assert str(err.value) == (
-        f"--device {bad!r} is not a device: use auto, cpu, cuda, cuda:N or mps"
-    )
+    assert str(err.value) == f"--device {shown}: not a device (use auto, cpu, cuda, cuda:N or mps)"
 
 
 @no_cuda

@@ -291,11 +291,8 @@ def test_file_shrunk_after_the_header_was_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"device": "tpu"}, "unknown device 'tpu': use 'cpu', 'cuda', 'cuda:N' or 'auto'"),
-        (
-            {"device": "meta"},
-            "device 'meta' is not supported by the tensor scan: use 'cpu', 'cuda' or 'auto'",
-        ),
+        ({"device": "tpu"}, "--device tpu: not a device (use auto, cpu, cuda, cuda:N or mps)"),
+        ({"device": "meta"}, "--device meta: not a device (use auto, cpu, cuda, cuda:N or mps)"),
         ({"chunk_elems": 0}, "chunk_elems must be at least 1, got 0"),
         ({"cpu_threads": 0}, "cpu_threads must be at least 1, got 0"),
     ],
@@ -313,8 +310,27 @@ def test_cuda_requested_without_cuda_is_an_error_not_a_fallback(tmp_path: Path) 
     with pytest.raises(UsageError) as exc:
         scan(path, device="cuda")
     assert str(exc.value) == (
-        "device 'cuda' was requested but CUDA is not available on this machine: use --device "
-        "cpu (the scan never falls back silently)"
+        f"--device cuda was requested but torch {torch.__version__} sees no CUDA device "
+        "(INV-GPUTRAIN-002: no silent CPU fallback; install a CUDA build of torch or use "
+        "--device cpu)"
+    )
+    assert scan(path, device="auto").device == "cpu"
+
+
+def test_the_scan_refuses_mps_and_scans_auto_on_the_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from albor_gates.model import device
+
+    # a Mac without CUDA: auto resolves to MPS, which has no float64 for the scan's sums
+    monkeypatch.setattr(device, "_cuda_count", lambda: 0)
+    monkeypatch.setattr(device, "_mps_available", lambda: True)
+    path = save(tmp_path / "m.safetensors", {"x": torch.ones(3)})
+    with pytest.raises(UsageError) as exc:
+        scan(path, device="mps")
+    assert str(exc.value) == (
+        "--device mps: the tensor scan accumulates in float64, which MPS lacks "
+        "(use --device cpu or auto)"
     )
     assert scan(path, device="auto").device == "cpu"
 

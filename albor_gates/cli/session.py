@@ -1,0 +1,169 @@
+"""One evaluation session, as ``gates check``, ``verify``, ``replay`` and ``dogfood`` run it.
+
+Each command builds its plans and :class:`~albor_gates.engine.run.RunOptions`; the session
+does the rest the same way for all four: evaluate (with a progress bar where the command wants
+one, closed even on Ctrl-C), write the evidence bundle when asked, render the neutral record
+to the chosen formats, and map the verdict to the exit code (:mod:`albor_gates.errors`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from albor_gates.errors import EXIT_GO, EXIT_INTERNAL, EXIT_NO_GO, UsageError
+
+if TYPE_CHECKING:
+    from albor_gates.engine.plan import Plan
+    from albor_gates.engine.results import Verdict
+    from albor_gates.engine.run import RunOptions
+
+
+@dataclass(frozen=True)
+class Session:
+    """How a command reports one evaluation.
+
+    Attributes:
+        formats: report formats (``-f``, repeatable; default text).
+        output_dir: write every format there (``-o``); else one goes to stdout.
+        strict: exit 1 on WARN too.
+        quiet: no table on stdout, no progress bar.
+        color: colour the table (None: on a TTY without NO_COLOR).
+        bundle: also write an evidence bundle for ``gates replay``.
+        progress: draw a progress bar on an interactive stderr (verify, dogfood).
+    """
+
+    formats: Sequence[str] = ()
+    output_dir: Path | None = None
+    strict: bool = False
+    quiet: bool = False
+    color: bool | None = None
+    bundle: Path | None = None
+    progress: bool = False
+
+    def run(self, plans: list[Plan], opts: RunOptions) -> int:
+        """Evaluate, write the bundle and the reports; return the exit code."""
+        verdict = self.evaluate(plans, opts)
+        if self.bundle is not None:
+            from albor_gates.engine.bundle import make_bundle, write_bundle
+
+            write_bundle(self.bundle, make_bundle(plans, opts, verdict))
+        from albor_gates.engine.record import to_record
+
+        emit_reports(
+            to_record(verdict),
+            self.formats,
+            self.output_dir,
+            color=use_color(self.color),
+            quiet=self.quiet,
+        )
+        return self.exit_code(verdict)
+
+    def evaluate(self, plans: list[Plan], opts: RunOptions) -> Verdict:
+        """The verdict of ``plans`` (KeyboardInterrupt propagates: no report is written)."""
+        from albor_gates.engine.run import evaluate_plans
+
+        if self.progress:
+            from albor_gates.cli.progress import make_observer
+
+            opts = replace(opts, observer=make_observer(self.quiet))
+        try:
+            return evaluate_plans(plans, opts)
+        finally:
+            close = getattr(opts.observer, "close", None)
+            if close is not None:
+                close()
+
+    def exit_code(self, verdict: Verdict, judged: Verdict | None = None) -> int:
+        """0 GO, 0 WARN (1 with --strict), 1 NO-GO, 3 when a gate hit an internal bug.
+
+        Args:
+            verdict: the whole run (an internal error anywhere in it counts).
+            judged: the part whose decision counts (dogfood's checklist); default the whole.
+        """
+        if verdict.internal_error:
+            return EXIT_INTERNAL
+        decision = (judged or verdict).decision.value
+        if decision == "NO-GO" or (decision == "WARN" and self.strict):
+            return EXIT_NO_GO
+        return EXIT_GO
+
+
+def use_color(flag: bool | None) -> bool:
+    """Colour when asked, else when stdout is a terminal and NO_COLOR is unset."""
+    if flag is not None:
+        return flag
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit_reports(
+    record: Mapping[str, Any],
+    formats: Sequence[str],
+    output_dir: Path | None,
+    *,
+    color: bool,
+    quiet: bool,
+) -> list[Path]:
+    """Write the chosen formats to ``output_dir`` (atomically) or print one to stdout.
+
+    Returns:
+        The files written.
+    """
+    from albor_gates.io import atomic_write_text
+    from albor_gates.render import FILENAMES, RENDERERS, Format
+    from albor_gates.render import text as text_renderer
+
+    if os.environ.get("RANK", "0") != "0":
+        return []  # under torchrun every rank evaluates; rank 0 alone reports
+    fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
+    written: list[Path] = []
+    if output_dir is None:
+        non_text = [f for f in fmts if f is not Format.TEXT]
+        if len(non_text) > 1:
+            raise UsageError("several --format values need --output-dir DIR")
+        if non_text:
+            click.echo(RENDERERS[non_text[0]](record), nl=False)
+        elif not quiet:
+            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
+    else:
+        for f in fmts:
+            path = output_dir / FILENAMES[f]
+            atomic_write_text(path, RENDERERS[f](record))
+            written.append(path)
+        if Format.GITHUB in fmts:
+            click.echo(RENDERERS[Format.GITHUB](record), nl=False)
+        if not quiet:
+            click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
+            for p in written:
+                click.echo(f"wrote {p}")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        _github_outputs(record, fmts)
+    return written
+
+
+def _width() -> int:
+    """The terminal's width; unlimited when stdout is a file or a CI log (never truncate)."""
+    import shutil
+
+    if not sys.stdout.isatty():
+        return 100_000
+    return max(shutil.get_terminal_size((120, 24)).columns, 80)
+
+
+def _github_outputs(record: Mapping[str, Any], fmts: Sequence[Any]) -> None:
+    from albor_gates.render import RENDERERS, Format
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and Format.MARKDOWN in fmts:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(RENDERERS[Format.MARKDOWN](record))
+    out = os.environ.get("GITHUB_OUTPUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
+            fh.write(f"decision={record['decision']}\n")
