@@ -135,7 +135,7 @@ def config_dict(
 ) -> dict[str, Any] | None:
     """config.json as a dict: the ``config`` artifact when present, else a GGUF's own."""
     if ctx.has(role):
-        from albor_gates.artifacts.release import read_config
+        from albor_gates.artifacts.config import read_config
 
         cfg = ctx.read(role, "config", read_config)
         return dict(cfg.raw)

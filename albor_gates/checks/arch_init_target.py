@@ -72,7 +72,7 @@ def _from_dims(d: ArchDims) -> dict[str, int | None]:
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare dimensions and parameter coverage."""
-    from albor_gates.artifacts.release import read_config
+    from albor_gates.artifacts.config import read_config
 
     target_cfg = dict(ctx.read("target", "config", read_config).raw)
     tdims, missing = dims_from_config(target_cfg)

@@ -41,7 +41,7 @@ def _empty(v: Any) -> bool:
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """List the front-matter problems."""
-    from albor_gates.artifacts.release import read_model_card
+    from albor_gates.artifacts.card import read_model_card
 
     card = ctx.read("card", "card", read_model_card)
     fm = card.front_matter

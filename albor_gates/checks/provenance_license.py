@@ -48,7 +48,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
             if key in md:
                 found[key] = (md[key], True)
     if ctx.has("card"):
-        from albor_gates.artifacts.release import read_model_card
+        from albor_gates.artifacts.card import read_model_card
 
         card = ctx.read("card", "card", read_model_card)
         lic = card.license

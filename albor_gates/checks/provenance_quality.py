@@ -52,7 +52,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
     cfg = config_dict(ctx, view) if valid or ctx.has("config") else None
     tokenizer = any(k.startswith("tokenizer.") for k in metadata)
     if not tokenizer and ctx.has("tokenizer"):
-        from albor_gates.artifacts.release import read_tokenizer
+        from albor_gates.artifacts.tokenizer import read_tokenizer
 
         try:
             ctx.read("tokenizer", "tokenizer", read_tokenizer)

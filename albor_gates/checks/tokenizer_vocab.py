@@ -41,7 +41,7 @@ _EMBED = (
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the tokenizer's id range with the model's vocabulary."""
-    from albor_gates.artifacts.release import read_tokenizer
+    from albor_gates.artifacts.tokenizer import read_tokenizer
 
     tok = ctx.read("tokenizer", "tokenizer", read_tokenizer)
     model_vocab: int | None = None
