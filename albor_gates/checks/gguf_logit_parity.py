@@ -129,7 +129,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         )
         mismatched: list[str] = []
         if conts is None:
-            from albor_gates.formats.gguf_map import tokenizer_from_gguf
+            from albor_gates.formats.gguf_tokenizer import tokenizer_from_gguf
 
             gtok = g.read(ctx, "tokenizer", lambda p: tokenizer_from_gguf(_read(p)))
             mismatched = [

@@ -32,8 +32,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from albor_gates.artifacts.checkpoint import Checkpoint, open_checkpoint
 from albor_gates.artifacts.config import read_config
-from albor_gates.artifacts.safetensors import Checkpoint, open_checkpoint
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.model.device import compute_dtype, fits_on_device, resolve_device
 from albor_gates.model.weights import (

@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from albor_gates.artifacts.architecture import DECODER_RECIPES, decoder_recipe, decoder_shapes
+from albor_gates.artifacts.checkpoint import Checkpoint
 from albor_gates.artifacts.config import ModelConfig
-from albor_gates.artifacts.safetensors import Checkpoint
 from albor_gates.errors import ArtifactError
 
 # transformers' defaults for fields a config may omit (configuration_<family>.py, v5).
