@@ -1,4 +1,4 @@
-"""Bounded, hand-written reader of safetensors headers and sharded checkpoints.
+"""Bounded, hand-written reader of safetensors headers (discovery: :mod:`.checkpoint`).
 
 The ``safetensors`` library is a consumer, not a validator: it trusts offsets it has checked
 only loosely and its errors do not say where a file is broken. This reader checks everything the
