@@ -198,7 +198,8 @@ def ensure_gguf(cache: Path, layers: int) -> Path:
 
 
 def run_ours(path: Path, per_type: dict[str, float]) -> tuple[float, float]:
-    from albor_gates.artifacts.gguf import dequantize_tensor, read_gguf
+    from albor_gates.artifacts.gguf import read_gguf
+    from albor_gates.artifacts.gguf_dequant import dequantize_tensor
 
     t0 = time.perf_counter()
     g = read_gguf(path)
@@ -229,7 +230,8 @@ def run_gguf_py(path: Path, per_type: dict[str, float]) -> tuple[float, float]:
 _RSS_CHILD = """
 import sys
 import numpy, gguf  # the baseline includes both libraries
-from albor_gates.artifacts.gguf import iter_dequantized, read_gguf
+from albor_gates.artifacts.gguf import read_gguf
+from albor_gates.artifacts.gguf_dequant import iter_dequantized
 
 def hwm() -> int:
     # VmHWM is this process's own peak RSS (ru_maxrss would include the parent's at fork).

@@ -190,7 +190,7 @@ def hwm():
             return int(line.split()[1]) * 1024
 import torch
 base = hwm()
-from albor_gates.artifacts.safetensors import open_checkpoint
+from albor_gates.artifacts.checkpoint import open_checkpoint
 from albor_gates.model.scan import scan_checkpoint
 ckpt = open_checkpoint(sys.argv[1])
 r = scan_checkpoint(ckpt, device=sys.argv[2])

@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from albor_gates.errors import ArtifactError
@@ -153,6 +155,23 @@ def read_bounded(path: Path, limit: int, what: str, hint: str) -> bytes:
     return data
 
 
+def decode_utf8(path: Path, data: bytes, *, what: str, fix: str) -> str:
+    """Decode a text file's bytes as strict UTF-8, dropping a leading byte-order mark.
+
+    Raises:
+        ArtifactError: not UTF-8 (the message names the line and the byte offset).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ArtifactError(
+            f"{path}:{line}: {what} is not valid UTF-8 at byte {e.start}: {fix}"
+        ) from e
+    # A UTF-8 byte-order mark is common in hand-edited files and harmless.
+    return text.removeprefix("\ufeff")
+
+
 def load_json_document(
     path: Path,
     data: bytes,
@@ -174,16 +193,7 @@ def load_json_document(
     Raises:
         ArtifactError: not UTF-8, not JSON, nested too deeply, or a repeated key anywhere.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ArtifactError(
-            f"{path}:{line}: {what} is not valid UTF-8 at byte {e.start}: {fix}"
-        ) from e
-    if text.startswith("\ufeff"):
-        # A UTF-8 byte-order mark is common in hand-edited JSON and harmless.
-        text = text[1:]
+    text = decode_utf8(path, data, what=what, fix=fix)
     kwargs: dict[str, Any] = {"object_pairs_hook": json_object_pairs}
     if parse_constant is not None:
         kwargs["parse_constant"] = parse_constant
@@ -223,3 +233,109 @@ def first_duplicate(value: Any, where: str = "the top-level object") -> tuple[st
                 if isinstance(child, dict | list):
                     stack.append((child, crumb))
     return None
+
+
+def frozen(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy of a JSON object's top level (evidence is frozen)."""
+    return MappingProxyType(dict(obj))
+
+
+class JsonFields:
+    """Typed access to the keys of one JSON object; errors name the file and the key."""
+
+    def __init__(self, path: Path, obj: Mapping[str, Any], what: str, fix: str) -> None:
+        self.path = path
+        self.obj = obj
+        self.what = what
+        self.fix = fix
+        self.used: dict[str, str] = {}
+
+    def fail(self, key: str, value: object, expected: str) -> ArtifactError:
+        """The one-line error for ``key`` holding ``value`` where ``expected`` was wanted."""
+        return ArtifactError(
+            f"{self.path}: {self.what} key '{quote(key)}' is {short_json(value)} (a JSON "
+            f"{json_kind(value)}), expected {expected}: {self.fix}"
+        )
+
+    def _first(self, field: str, keys: tuple[str, ...]) -> tuple[str, Any] | None:
+        for key in keys:
+            value = self.obj.get(key)
+            if value is not None:
+                self.used[field] = key
+                return key, value
+        return None
+
+    def count(self, field: str, *aliases: str) -> int | None:
+        """Return the non-negative integer under ``field`` or its first alias (null = absent)."""
+        hit = self._first(field, (field, *aliases))
+        if hit is None:
+            return None
+        key, value = hit
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(key, value, "a non-negative integer")
+        return value
+
+    def number(self, field: str, *aliases: str) -> float | None:
+        """Return the finite number under ``field`` or its first alias."""
+        hit = self._first(field, (field, *aliases))
+        if hit is None:
+            return None
+        key, value = hit
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise self.fail(key, value, "a finite number")
+        return float(value)
+
+    def flag(self, field: str) -> bool | None:
+        """Return the boolean under ``field``."""
+        hit = self._first(field, (field,))
+        if hit is None:
+            return None
+        key, value = hit
+        if not isinstance(value, bool):
+            raise self.fail(key, value, "true or false")
+        return value
+
+    def text(self, field: str) -> str | None:
+        """Return the string under ``field``."""
+        hit = self._first(field, (field,))
+        if hit is None:
+            return None
+        key, value = hit
+        if not isinstance(value, str):
+            raise self.fail(key, value, "a string")
+        return value
+
+    def texts(self, field: str) -> tuple[str, ...]:
+        """Return the list of strings (or one string) under ``field``; empty when absent."""
+        hit = self._first(field, (field,))
+        if hit is None:
+            return ()
+        key, value = hit
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, value, "a list of strings")
+        return tuple(value)
+
+    def token_ids(self, field: str) -> tuple[int, ...]:
+        """Return the token id or list of token ids under ``field``; empty when absent."""
+        hit = self._first(field, (field,))
+        if hit is None:
+            return ()
+        key, value = hit
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+            raise self.fail(key, value, "a token id or a list of token ids")
+        return tuple(values)
+
+
+def read_json_object(path: Path, limit: int, what: str, fix: str) -> Mapping[str, Any]:
+    """Read a size-capped JSON file whose top level must be an object (no repeated key)."""
+    doc = load_json_document(path, read_bounded(path, limit, what, fix), what=what, fix=fix)
+    if not isinstance(doc, dict):
+        raise ArtifactError(f"{path}: {what} is a JSON {json_kind(doc)}, not an object: {fix}")
+    return doc

@@ -181,6 +181,97 @@ def stamp_command(path: str, family: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# The reference decoder's recipes: a second, explicitly named vocabulary
+#
+# A *family* (above) is the §2.3 architecture family: mistral IS llama there, because the tensor
+# layout is the same. The reference decoder also needs to know mistral apart (it applies
+# ``sliding_window`` to every layer, and defaults differ), so it speaks of a *recipe*: the forward
+# it builds, named by config.json's ``model_type``. Every recipe belongs to one family.
+
+#: The decoder recipes, by config.json ``model_type`` → the §2.3 family it belongs to.
+DECODER_RECIPES: Mapping[str, str] = {
+    "llama": "llama",
+    "mistral": "llama",
+    "qwen2": "qwen2",
+    "qwen3": "qwen3",
+}
+#: The families whose tensor layout the reference decoder reads.
+DECODER_FAMILIES = frozenset(DECODER_RECIPES.values())
+#: The Hugging Face causal-LM class of each recipe (config.json ``architectures[0]``).
+RECIPE_CLASS: Mapping[str, str] = {
+    "llama": "LlamaForCausalLM",
+    "mistral": "MistralForCausalLM",
+    "qwen2": "Qwen2ForCausalLM",
+    "qwen3": "Qwen3ForCausalLM",
+}
+_CLASS_RECIPE = {cls: recipe for recipe, cls in RECIPE_CLASS.items()}
+
+
+def decoder_recipe(model_type: object, architectures: object) -> str | None:
+    """The recipe of a config (``model_type``, else ``architectures[0]``), or None."""
+    if isinstance(model_type, str) and model_type in DECODER_RECIPES:
+        return model_type
+    first = architectures[0] if isinstance(architectures, list | tuple) and architectures else None
+    return _CLASS_RECIPE.get(first) if isinstance(first, str) else None
+
+
+def decoder_shapes(
+    *,
+    vocab: int,
+    hidden: int,
+    intermediate: int,
+    layers: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    qkv_bias: bool,
+    qk_norm: bool,
+    lm_head: bool,
+    o_bias: bool = False,
+    mlp_bias: bool = False,
+    prefix: str = "model.",
+) -> dict[str, tuple[int, ...]]:
+    """Tensor name → shape of a llama / qwen2 / qwen3 decoder (the one table of that layout).
+
+    Used by the architecture checks (:func:`expected_shapes`) and by the reference decoder's
+    tensor plan; ``prefix`` is ``""`` for a checkpoint saved without the ``model.`` prefix.
+    """
+    h, i, hd = hidden, intermediate, head_dim
+    q, kv = heads * hd, kv_heads * hd
+    out: dict[str, tuple[int, ...]] = {
+        f"{prefix}embed_tokens.weight": (vocab, h),
+        f"{prefix}norm.weight": (h,),
+    }
+    for n in range(layers):
+        p = f"{prefix}layers.{n}."
+        out[p + "self_attn.q_proj.weight"] = (q, h)
+        out[p + "self_attn.k_proj.weight"] = (kv, h)
+        out[p + "self_attn.v_proj.weight"] = (kv, h)
+        out[p + "self_attn.o_proj.weight"] = (h, q)
+        out[p + "mlp.gate_proj.weight"] = (i, h)
+        out[p + "mlp.up_proj.weight"] = (i, h)
+        out[p + "mlp.down_proj.weight"] = (h, i)
+        out[p + "input_layernorm.weight"] = (h,)
+        out[p + "post_attention_layernorm.weight"] = (h,)
+        if qkv_bias:
+            out[p + "self_attn.q_proj.bias"] = (q,)
+            out[p + "self_attn.k_proj.bias"] = (kv,)
+            out[p + "self_attn.v_proj.bias"] = (kv,)
+        if o_bias:
+            out[p + "self_attn.o_proj.bias"] = (h,)
+        if mlp_bias:
+            out[p + "mlp.gate_proj.bias"] = (i,)
+            out[p + "mlp.up_proj.bias"] = (i,)
+            out[p + "mlp.down_proj.bias"] = (h,)
+        if qk_norm:
+            out[p + "self_attn.q_norm.weight"] = (hd,)
+            out[p + "self_attn.k_norm.weight"] = (hd,)
+    if lm_head:
+        out["lm_head.weight"] = (vocab, h)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Expected tensor shapes from config.json (llama / mistral / qwen2 / qwen3 / gpt2 / bert)
 
 
@@ -214,8 +305,6 @@ def dims_from_config(cfg: Mapping[str, Any]) -> tuple[ArchDims | None, list[str]
     family = normalize_family(mt) or normalize_family(
         (cfg.get("architectures") or [""])[0] if isinstance(cfg.get("architectures"), list) else ""
     )
-    if mt == "mistral":
-        family = "llama"
     if family is None:
         return None, ["model_type"]
     if family == "gpt2":
@@ -262,30 +351,21 @@ def expected_shapes(d: ArchDims, cfg: Mapping[str, Any]) -> dict[str, tuple[int,
     """
     out: dict[str, tuple[int, ...]] = {}
     h, v, i, hd = d.hidden, d.vocab, d.intermediate, d.head_dim
-    q, kv = d.heads * hd, d.kv_heads * hd
-    if d.family in ("llama", "qwen2", "qwen3"):
-        out["model.embed_tokens.weight"] = (v, h)
-        out["model.norm.weight"] = (h,)
-        for n in range(d.layers):
-            p = f"model.layers.{n}."
-            out[p + "self_attn.q_proj.weight"] = (q, h)
-            out[p + "self_attn.k_proj.weight"] = (kv, h)
-            out[p + "self_attn.v_proj.weight"] = (kv, h)
-            out[p + "self_attn.o_proj.weight"] = (h, q)
-            out[p + "mlp.gate_proj.weight"] = (i, h)
-            out[p + "mlp.up_proj.weight"] = (i, h)
-            out[p + "mlp.down_proj.weight"] = (h, i)
-            out[p + "input_layernorm.weight"] = (h,)
-            out[p + "post_attention_layernorm.weight"] = (h,)
-            if d.family == "qwen2":
-                out[p + "self_attn.q_proj.bias"] = (q,)
-                out[p + "self_attn.k_proj.bias"] = (kv,)
-                out[p + "self_attn.v_proj.bias"] = (kv,)
-            if d.family == "qwen3":
-                out[p + "self_attn.q_norm.weight"] = (hd,)
-                out[p + "self_attn.k_norm.weight"] = (hd,)
-        if not d.tied:
-            out["lm_head.weight"] = (v, h)
+    if d.family in DECODER_FAMILIES:
+        out.update(
+            decoder_shapes(
+                vocab=v,
+                hidden=h,
+                intermediate=i,
+                layers=d.layers,
+                heads=d.heads,
+                kv_heads=d.kv_heads,
+                head_dim=hd,
+                qkv_bias=d.family == "qwen2",
+                qk_norm=d.family == "qwen3",
+                lm_head=not d.tied,
+            )
+        )
     elif d.family == "gpt2":
         pre = "transformer."
         out[pre + "wte.weight"] = (v, h)
@@ -336,7 +416,7 @@ def expected_shapes(d: ArchDims, cfg: Mapping[str, Any]) -> dict[str, tuple[int,
 def optional_shapes(d: ArchDims) -> dict[str, tuple[int, ...]]:
     """Tensors a checkpoint may carry or omit (tied lm_head copies, rotary buffers, pooler)."""
     out: dict[str, tuple[int, ...]] = {}
-    if d.family in ("llama", "qwen2", "qwen3") and d.tied:
+    if d.family in DECODER_FAMILIES and d.tied:
         out["lm_head.weight"] = (d.vocab, d.hidden)
     if d.family == "gpt2":
         out["lm_head.weight"] = (d.vocab, d.hidden)

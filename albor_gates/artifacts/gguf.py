@@ -1,4 +1,4 @@
-"""GGUF reader: a bounded header parse into frozen evidence, then streamed fp32 dequantisation.
+"""GGUF reader: a bounded header parse into frozen evidence (tensor data: :mod:`.gguf_dequant`).
 
 GGUF (llama.cpp's single-file model format, versions 2 and 3 — the two differ only in that v3
 may be big-endian, which this reader refuses) is parsed here by our own code, not by gguf-py's
@@ -23,13 +23,8 @@ A file that breaks any of these raises one :class:`~albor_gates.errors.ArtifactE
 ``<file>: <field> at byte <absolute offset>: <what is wrong>; <how to fix>``, where the field is
 e.g. ``header.version``, ``kv['tokenizer.ggml.tokens'].count`` or ``tensor_info[12].n_dims``.
 
-Dequantisation (:func:`dequantize_tensor`, :func:`iter_dequantized`) maps one tensor at a time
-from the file (a fresh ``np.memmap`` per tensor, dropped afterwards) and decodes it in chunks of
-blocks with gguf-py's own block decoders (``gguf.quants.<TYPE>.dequantize_blocks``), so peak
-memory is the largest fp32 tensor plus that tensor's mapped bytes plus one chunk.
-
-This module imports neither numpy nor gguf at module level (``gates lint`` must start fast);
-both are imported inside the functions that decode tensor data.
+Tensor data is decoded by :mod:`albor_gates.artifacts.gguf_dequant`; this module reads only the
+header and the metadata, and imports neither numpy nor gguf (``gates lint`` must start fast).
 """
 
 from __future__ import annotations
@@ -37,28 +32,21 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NoReturn, Union
+from typing import Any, NoReturn, Union
 
 from albor_gates.errors import ArtifactError
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
 __all__ = [
-    "DEQUANT_TYPES",
     "GGML_TYPES",
     "SUPPORTED_VERSIONS",
     "GGUFFile",
     "GGUFScalar",
     "GGUFTensorInfo",
     "GGUFValue",
-    "dequantize_tensor",
-    "iter_dequantized",
     "read_gguf",
 ]
 
@@ -146,25 +134,6 @@ GGML_TYPES: Mapping[int, tuple[str, int, int]] = MappingProxyType(
         39: ("MXFP4", 32, 17),
         40: ("NVFP4", 64, 36),
         41: ("Q1_0", 128, 18),
-    }
-)
-
-#: Types :func:`dequantize_tensor` decodes to fp32 (issue 5, part 1).
-DEQUANT_TYPES = frozenset(
-    {
-        "F32",
-        "F16",
-        "BF16",
-        "Q8_0",
-        "Q4_0",
-        "Q4_1",
-        "Q5_0",
-        "Q5_1",
-        "Q2_K",
-        "Q3_K",
-        "Q4_K",
-        "Q5_K",
-        "Q6_K",
     }
 )
 
@@ -453,7 +422,7 @@ class _Cursor:
 def read_gguf(path: str | os.PathLike[str]) -> GGUFFile:
     """Read and check a GGUF file's header, KV metadata and tensor infos.
 
-    No tensor data is read; :func:`dequantize_tensor` and :func:`iter_dequantized` do that.
+    No tensor data is read; :mod:`albor_gates.artifacts.gguf_dequant` does that.
 
     Args:
         path: the ``.gguf`` file.
@@ -673,158 +642,3 @@ def _parse(path: Path, buf: bytes | mmap.mmap, size: int) -> GGUFFile:
         value_types,
         tuple(tensors),
     )
-
-
-# --------------------------------------------------------------------------- tensor data
-
-# Output elements decoded per chunk: ~1 Mi floats (4 MiB) keeps gguf-py's block decoders'
-# temporaries in cache; decoding a whole 100 M-element tensor in one call is ~7x slower.
-_CHUNK_ELEMENTS = 1 << 18
-
-
-# Tensors up to this size are read with one pread; larger ones are mapped.
-_SMALL_TENSOR = 1 << 20
-
-
-def _open_checked(gguf: GGUFFile) -> int:
-    """Open the file for tensor reads and check it still has the size its header was read at."""
-    try:
-        fd = os.open(gguf.path, os.O_RDONLY)
-        size = os.fstat(fd).st_size
-    except OSError as e:
-        raise ArtifactError(f"{gguf.path}: cannot read the GGUF file: {e.strerror or e}") from e
-    if size != gguf.file_size:
-        os.close(fd)
-        # Mapping a file that shrank would fault (SIGBUS) on the missing pages.
-        raise ArtifactError(
-            f"{gguf.path}: the file changed size since its header was read "
-            f"({gguf.file_size} -> {size} bytes); read it again"
-        )
-    return fd
-
-
-def _check_type(gguf: GGUFFile, info: GGUFTensorInfo) -> None:
-    if info.ggml_type not in DEQUANT_TYPES:
-        raise ArtifactError(
-            f"{gguf.path}: tensor {_show(info.name)} is {info.ggml_type}, which albor-gates "
-            f"cannot dequantise (supported: {', '.join(sorted(DEQUANT_TYPES))}); re-export "
-            "the model as f16, q8_0 or q4_k"
-        )
-
-
-def _dequantize_from(fd: int, gguf: GGUFFile, info: GGUFTensorInfo) -> npt.NDArray[np.float32]:
-    import numpy as np
-
-    out = np.empty(info.n_elements, dtype=np.float32)
-    if info.nbytes <= _SMALL_TENSOR:
-        try:
-            buf = os.pread(fd, info.nbytes, info.data_offset)
-        except OSError as e:
-            raise ArtifactError(f"{gguf.path}: cannot read tensor {_show(info.name)}: {e}") from e
-        if len(buf) != info.nbytes:
-            raise ArtifactError(
-                f"{gguf.path}: tensor {_show(info.name)} ends past the end of the file; the file "
-                "changed since its header was read"
-            )
-        _decode_into(np.frombuffer(buf, dtype=np.uint8), info.ggml_type, out)
-    else:
-        # Map just this tensor's pages; closing the map afterwards drops them from the RSS
-        # before the next tensor is mapped.
-        if os.fstat(fd).st_size < info.data_offset + info.nbytes:
-            raise ArtifactError(
-                f"{gguf.path}: tensor {_show(info.name)} ends past the end of the file; the file "
-                "changed since its header was read"
-            )
-        start = info.data_offset - info.data_offset % mmap.ALLOCATIONGRANULARITY
-        mm = mmap.mmap(
-            fd, info.data_offset + info.nbytes - start, offset=start, access=mmap.ACCESS_READ
-        )
-        raw = np.frombuffer(mm, dtype=np.uint8, count=info.nbytes, offset=info.data_offset - start)
-        try:
-            _decode_into(raw, info.ggml_type, out)
-        finally:
-            del raw
-        mm.close()
-    return out.reshape(info.shape)
-
-
-def _decode_into(raw: npt.NDArray[np.uint8], ggml_type: str, out: npt.NDArray[np.float32]) -> None:
-    """Decode ``raw`` (the tensor's bytes) into the flat fp32 ``out``, chunk by chunk."""
-    import numpy as np
-
-    n = out.size
-    if ggml_type in ("F32", "F16", "BF16"):
-        itemsize = 4 if ggml_type == "F32" else 2
-        for s in range(0, n, _CHUNK_ELEMENTS):
-            e = min(n, s + _CHUNK_ELEMENTS)
-            chunk = raw[s * itemsize : e * itemsize]
-            if ggml_type == "F32":
-                out[s:e] = chunk.view("<f4")
-            elif ggml_type == "F16":
-                out[s:e] = chunk.view("<f2")
-            else:
-                # bf16 is the top half of an fp32: widen the bits, no rounding involved.
-                out[s:e].view(np.uint32)[:] = chunk.view("<u2").astype(np.uint32) << 16
-        return
-    import gguf.quants
-
-    decoder = getattr(gguf.quants, ggml_type)
-    _name, block, type_size = _TYPE_BY_NAME[ggml_type]
-    blocks = raw.reshape(-1, type_size)
-    per_chunk = max(1, _CHUNK_ELEMENTS // block)
-    for s in range(0, blocks.shape[0], per_chunk):
-        e = min(blocks.shape[0], s + per_chunk)
-        out[s * block : e * block] = decoder.dequantize_blocks(blocks[s:e]).reshape(-1)
-
-
-_TYPE_BY_NAME = {v[0]: v for v in GGML_TYPES.values()}
-
-
-def dequantize_tensor(gguf: GGUFFile, tensor: str | GGUFTensorInfo) -> npt.NDArray[np.float32]:
-    """Decode one tensor to a fresh fp32 array in row-major (torch) order.
-
-    Args:
-        gguf: evidence from :func:`read_gguf`.
-        tensor: a tensor name or one of ``gguf.tensors``.
-
-    Returns:
-        A C-contiguous float32 array of shape ``info.shape`` that owns its memory.
-
-    Raises:
-        ArtifactError: when the tensor is missing, its type is not in :data:`DEQUANT_TYPES`,
-            or the file changed since it was read.
-    """
-    info = gguf.tensor(tensor) if isinstance(tensor, str) else tensor
-    _check_type(gguf, info)
-    fd = _open_checked(gguf)
-    try:
-        return _dequantize_from(fd, gguf, info)
-    finally:
-        os.close(fd)
-
-
-def iter_dequantized(
-    gguf: GGUFFile, names: Iterable[str] | None = None
-) -> Iterator[tuple[GGUFTensorInfo, npt.NDArray[np.float32]]]:
-    """Yield ``(info, fp32 array)`` one tensor at a time, in file order or in ``names`` order.
-
-    Each array is fresh and independent of the file; dropping it before asking for the next
-    keeps peak memory at the largest tensor plus overhead. Every tensor's type is checked
-    before the first one is decoded.
-
-    Args:
-        gguf: evidence from :func:`read_gguf`.
-        names: tensors to decode (default: all, in file order).
-
-    Raises:
-        ArtifactError: as :func:`dequantize_tensor`.
-    """
-    infos = gguf.tensors if names is None else tuple(gguf.tensor(n) for n in names)
-    for info in infos:
-        _check_type(gguf, info)
-    fd = _open_checked(gguf)
-    try:
-        for info in infos:
-            yield info, _dequantize_from(fd, gguf, info)
-    finally:
-        os.close(fd)

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from albor_gates.checks._model import is_gguf as _is_gguf
+from albor_gates.checks import evidence
 from albor_gates.checks.base import Context
+from albor_gates.checks.evidence import is_gguf as _is_gguf
 from albor_gates.errors import CheckSkipped
 
 
@@ -41,9 +42,7 @@ def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -
 def load_tokenizer(ctx: Context, role: str = "tokenizer", model_role: str = "model") -> Any:
     """The tokenizer: the ``tokenizer`` artifact, else the one inside a GGUF model."""
     if ctx.has(role):
-        from albor_gates.model.tokens import load_tokenizer as load
-
-        return ctx.read(role, "tokenizers.Tokenizer", load)
+        return evidence.tokenizer(ctx, role).tokenizer
     if ctx.has(model_role) and _is_gguf(ctx.path(model_role)):
         from albor_gates.formats.gguf_model import gguf_tokenizer
 

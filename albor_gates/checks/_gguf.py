@@ -26,6 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator
 
+from albor_gates.checks import evidence
 from albor_gates.checks._decoder import _is_gguf, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError
@@ -210,18 +211,11 @@ def source_tokenizer(ctx: Context) -> Any:
     if ctx.has("tokenizer"):
         return load_tokenizer(ctx)
     folder = release_folder(ctx.path("model"))
-    candidate = folder / "tokenizer.json"
-    if not candidate.is_file():
+    if not (folder / "tokenizer.json").is_file():
         raise CheckSkipped(
             f"no tokenizer: bind a 'tokenizer' artifact or put tokenizer.json in {folder}"
         )
-
-    def load(_path: Path) -> Any:
-        from albor_gates.model.tokens import load_tokenizer as load_file
-
-        return load_file(candidate)
-
-    return ctx.read("model", "release-tokenizer.json", load)
+    return evidence.tokenizer_in(ctx, folder).tokenizer
 
 
 def encode_prompts(tokenizer: Any, prompts: list[str]) -> list[list[int]]:

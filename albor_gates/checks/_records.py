@@ -13,7 +13,6 @@ records whose fields equal the given values; ``select`` then picks one:
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import field_validator, model_validator
@@ -22,10 +21,8 @@ from albor_gates.artifacts.documents import (
     FieldMissing,
     extract,
     parse_field_path,
-    read_json,
-    read_records,
-    read_yaml,
 )
+from albor_gates.checks import evidence
 from albor_gates.checks.base import CheckParams, Context
 from albor_gates.errors import EvidenceError
 
@@ -62,17 +59,9 @@ class RecordQuery(CheckParams):
 
 
 def load_records(ctx: Context, role: str, q: RecordQuery) -> list[Any]:
-    """Read the role's document once per run and return its records."""
+    """The role's records (read once per run), narrowed to ``q.records`` when given."""
     path = ctx.path(role)
-    if path.is_dir():
-        if q.glob is None:
-            raise EvidenceError(
-                f"{path}: a folder needs params.glob (e.g. 'epoch-*.metadata.json')"
-            )
-        pattern = q.glob
-        records = ctx.read(role, f"folder:{pattern}", lambda p: read_folder(p, pattern))
-    else:
-        records = ctx.read(role, f"records:{q.format}", lambda p: read_records(p, q.format))
+    records = evidence.records(ctx, role, q.format, q.glob)
     if q.records is not None:
         if len(records) != 1:
             raise EvidenceError(f"{path}: records: needs a single document, found {len(records)}")
@@ -84,19 +73,6 @@ def load_records(ctx: Context, role: str, q: RecordQuery) -> list[Any]:
             raise EvidenceError(f"{path}: records: {q.records!r} is not a list")
         records = inner
     return records
-
-
-MAX_FILES = 100_000
-
-
-def read_folder(folder: Path, pattern: str) -> list[Any]:
-    """One record per file matching ``pattern`` (sorted by name), read as JSON or YAML."""
-    files = sorted(p for p in folder.glob(pattern) if p.is_file())
-    if len(files) > MAX_FILES:
-        raise EvidenceError(f"{folder}: {len(files)} files match {pattern!r} (limit {MAX_FILES})")
-    if not files:
-        raise EvidenceError(f"{folder}: no file matches {pattern!r}")
-    return [read_yaml(f) if f.suffix in (".yaml", ".yml") else read_json(f) for f in files]
 
 
 def select_record(ctx: Context, role: str, q: RecordQuery) -> tuple[Any, str]:

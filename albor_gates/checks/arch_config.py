@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.artifacts.architecture import dims_from_config, expected_shapes, optional_shapes
-from albor_gates.checks._model import config_dict, model_view
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import CheckSkipped, EvidenceError
 
 KIND = "arch.config_shapes"
@@ -43,7 +43,7 @@ def _fmt(shape: tuple[int, ...]) -> str:
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the expected layout with the stored one."""
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     cfg = config_dict(ctx, view)
     if cfg is None:
         raise CheckSkipped("no config.json next to the weights (and none inside them)")

@@ -30,8 +30,8 @@ from albor_gates.artifacts.architecture import (
     family_from_tensor_names,
     stamp_command,
 )
-from albor_gates.checks._model import config_dict, model_view
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import checkpoint, config_dict
 
 KIND = "arch.family_match"
 VERSION = 1
@@ -45,7 +45,7 @@ Params = NoParams
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the claims with the tensor evidence."""
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     cfg = config_dict(ctx, view)
     facts = FamilyVerdictFacts(
         family_from_tensor_names(view.shapes),

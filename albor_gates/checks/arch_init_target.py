@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.artifacts.architecture import ArchDims, dims_from_config, expected_shapes
-from albor_gates.checks._model import ModelView, config_dict, model_view
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import ModelView, checkpoint, config, config_dict
 from albor_gates.errors import EvidenceError
 
 KIND = "arch.init_target"
@@ -72,13 +72,11 @@ def _from_dims(d: ArchDims) -> dict[str, int | None]:
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare dimensions and parameter coverage."""
-    from albor_gates.artifacts.release import read_config
-
-    target_cfg = dict(ctx.read("target", "config", read_config).raw)
+    target_cfg = dict(config(ctx, "target").raw)
     tdims, missing = dims_from_config(target_cfg)
     if tdims is None:
         raise EvidenceError(f"{ctx.path('target')}: target config lacks {', '.join(missing)}")
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     init_cfg = config_dict(ctx, view)
     source = "config.json"
     if init_cfg is not None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from albor_gates.checks._model import config_dict, model_view
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import checkpoint, config_dict
 
 KIND = "arch.param_count"
 VERSION = 1
@@ -48,7 +48,7 @@ class Params(CheckParams):
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Sum the element counts."""
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     n = view.param_count()
     note = "as stored"
     if params.tied == "count_twice" and not any(h in view.shapes for h in _HEAD):

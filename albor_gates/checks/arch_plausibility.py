@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.artifacts.architecture import plausibility_violations
-from albor_gates.checks._model import config_dict, model_view
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import CheckSkipped
 
 KIND = "arch.metadata_plausibility"
@@ -33,7 +33,7 @@ Params = NoParams
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """List the implausible values."""
-    view = model_view(ctx) if ctx.has("model") and not ctx.has("config") else None
+    view = checkpoint(ctx) if ctx.has("model") and not ctx.has("config") else None
     cfg = config_dict(ctx, view)
     if cfg is None:
         raise CheckSkipped("no config.json (and no GGUF metadata) to check")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from albor_gates.checks import evidence
 from albor_gates.checks.base import CheckParams, Context, Measurement
 
 KIND = "card.front_matter"
@@ -41,9 +42,7 @@ def _empty(v: Any) -> bool:
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """List the front-matter problems."""
-    from albor_gates.artifacts.release import read_model_card
-
-    card = ctx.read("card", "card", read_model_card)
+    card = evidence.card(ctx)
     fm = card.front_matter
     problems: list[str] = []
     if fm is None:

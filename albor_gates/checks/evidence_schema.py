@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from albor_gates.artifacts.documents import read_records
 from albor_gates.artifacts.operator import SCHEMAS
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import records
 
 KIND = "evidence.schema"
 VERSION = 1
@@ -42,7 +42,7 @@ class Params(CheckParams):
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Validate the document against the named model."""
-    docs = ctx.read("source", "records:auto", read_records)
+    docs = records(ctx, "source")
     model = SCHEMAS[params.schema_name]
     problems: list[str] = []
     document: Any = None

@@ -37,8 +37,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from albor_gates.checks._gguf import Quant, require_safetensors, run_export
-from albor_gates.checks._model import model_view
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import checkpoint
 from albor_gates.errors import GatesError
 
 KIND = "gguf.export"
@@ -85,7 +85,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
             f"--quant {params.quant} -o model.gguf`",
         )
     seconds = time.perf_counter() - t0
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     buffers = sorted(n for n in view.shapes if n.endswith(SKIPPED_SOURCE_SUFFIXES))
     source_count = r.source_tensor_count - len(buffers)
     ratio = r.file_size / r.source_bytes if r.source_bytes else math.inf

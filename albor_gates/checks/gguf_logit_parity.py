@@ -129,9 +129,9 @@ def measure(ctx: Context, params: Params) -> Measurement:
         )
         mismatched: list[str] = []
         if conts is None:
-            from albor_gates.formats.gguf_map import tokenizer_from_gguf
+            from albor_gates.formats.gguf_model import gguf_tokenizer
 
-            gtok = g.read(ctx, "tokenizer", lambda p: tokenizer_from_gguf(_read(p)))
+            gtok = g.read(ctx, "tokenizer", gguf_tokenizer)
             mismatched = [
                 text
                 for text, ids in zip(params.prompts, prompts, strict=True)
@@ -188,9 +188,3 @@ def measure(ctx: Context, params: Params) -> Measurement:
     }
     value, subject = values[params.measure]
     return Measurement(value, subject=subject, summary=summary, details=details, fix=fix)
-
-
-def _read(path: Any) -> Any:
-    from albor_gates.artifacts.gguf import read_gguf
-
-    return read_gguf(path)

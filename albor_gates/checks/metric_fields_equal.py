@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.artifacts.documents import FieldMissing, extract, parse_field_path, read_records
+from albor_gates.artifacts.documents import FieldMissing, extract, parse_field_path
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import records
 from albor_gates.errors import EvidenceError
 
 KIND = "metric.fields_equal"
@@ -50,7 +51,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _single(ctx: Context, role: str) -> Any:
-    docs = ctx.read(role, "records:auto", read_records)
+    docs = records(ctx, role)
     if len(docs) != 1:
         raise EvidenceError(f"{ctx.path(role)}: expected one document, found {len(docs)} records")
     return docs[0]

@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import Field
 
-from albor_gates.artifacts.documents import FieldMissing, extract, parse_field_path, read_records
+from albor_gates.artifacts.documents import FieldMissing, extract, parse_field_path
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import records
 from albor_gates.errors import EvidenceError
 
 KIND = "metric.series_agree"
@@ -41,7 +42,7 @@ class Params(CheckParams):
 
 
 def _series(ctx: Context, role: str, p: Params) -> dict[float, float]:
-    recs = ctx.read(role, "records:auto", read_records)
+    recs = records(ctx, role)
     fpath, xpath = parse_field_path(p.field), parse_field_path(p.x)
     out: dict[float, float] = {}
     for rec in recs:

@@ -48,9 +48,9 @@ from albor_gates.artifacts.documents import (
     FieldMissing,
     extract,
     parse_field_path,
-    read_records,
 )
-from albor_gates.checks._records import Scalar, _matches, _valid_path, read_folder
+from albor_gates.checks import evidence
+from albor_gates.checks._records import Scalar, _matches, _valid_path
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import EvidenceError
 
@@ -106,15 +106,7 @@ def _number(path: str, i: int, v: Any, field: str) -> float:
 
 def _series(ctx: Context, params: Params) -> tuple[list[float], list[float], str]:
     path = ctx.path("source")
-    if path.is_dir():
-        if params.glob is None:
-            raise EvidenceError(
-                f"{path}: a folder needs params.glob (e.g. 'epoch-*.metadata.json')"
-            )
-        pattern = params.glob
-        records = ctx.read("source", f"folder:{pattern}", lambda p: read_folder(p, pattern))
-    else:
-        records = ctx.read("source", "records:auto", read_records)
+    records = evidence.records(ctx, "source", glob=params.glob)
     fpath = parse_field_path(params.field)
     xpath = parse_field_path(params.x) if params.x else None
     points: list[tuple[float, float]] = []

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from albor_gates.artifacts.provenance import spdx_problem
-from albor_gates.checks._model import model_view
+from albor_gates.checks import evidence
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import checkpoint
 
 KIND = "provenance.licenses"
 VERSION = 1
@@ -43,14 +44,12 @@ def measure(ctx: Context, params: Params) -> Measurement:
     """Validate each licence field that exists; count missing required ones."""
     found: dict[str, tuple[str, bool]] = {}
     if ctx.has("model"):
-        md = model_view(ctx).metadata
+        md = checkpoint(ctx).metadata
         for key in ("license", "data_license"):
             if key in md:
                 found[key] = (md[key], True)
     if ctx.has("card"):
-        from albor_gates.artifacts.release import read_model_card
-
-        card = ctx.read("card", "card", read_model_card)
+        card = evidence.card(ctx)
         lic = card.license
         if lic is not None:
             found["card_license"] = (lic, False)

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from albor_gates.artifacts.provenance import SHIP_READY, QualityInputs, quality_breakdown
-from albor_gates.checks._model import config_dict, model_view
+from albor_gates.checks import evidence
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import ArtifactError
 
 KIND = "provenance.quality_score"
@@ -45,17 +46,15 @@ class Params(CheckParams):
 def measure(ctx: Context, params: Params) -> Measurement:
     """Score the release."""
     try:
-        view = model_view(ctx)
+        view = checkpoint(ctx)
         valid, metadata = True, dict(view.metadata)
     except ArtifactError:
         view, valid, metadata = None, False, {}
     cfg = config_dict(ctx, view) if valid or ctx.has("config") else None
     tokenizer = any(k.startswith("tokenizer.") for k in metadata)
     if not tokenizer and ctx.has("tokenizer"):
-        from albor_gates.artifacts.release import read_tokenizer
-
         try:
-            ctx.read("tokenizer", "tokenizer", read_tokenizer)
+            evidence.tokenizer(ctx)
             tokenizer = True
         except ArtifactError:
             tokenizer = False

@@ -21,8 +21,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from albor_gates.checks import evidence
 from albor_gates.checks.base import CheckParams, Context, Measurement
-from albor_gates.errors import ArtifactError, EvidenceError
+from albor_gates.errors import EvidenceError
 
 KIND = "tokenizer.roundtrip"
 VERSION = 1
@@ -82,13 +83,7 @@ def _first_diff(a: str, b: str) -> int:
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Round-trip every document."""
-    from tokenizers import Tokenizer
-
-    tpath = ctx.path("tokenizer")
-    try:
-        tok = ctx.read("tokenizer", "tokenizers", lambda p: Tokenizer.from_file(str(p)))
-    except Exception as e:  # noqa: BLE001 - the Rust library raises its own exception type
-        raise ArtifactError(f"{tpath}: the tokenizers library cannot load it: {e}") from e
+    tok = evidence.tokenizer(ctx).tokenizer
     try:
         docs = _documents(ctx.path("text"), params)
     except UnicodeDecodeError as e:

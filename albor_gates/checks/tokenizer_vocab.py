@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.checks._model import config_dict, model_view
+from albor_gates.checks import evidence
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import CheckSkipped
 
 KIND = "tokenizer.vocab_fit"
@@ -41,13 +42,11 @@ _EMBED = (
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the tokenizer's id range with the model's vocabulary."""
-    from albor_gates.artifacts.release import read_tokenizer
-
-    tok = ctx.read("tokenizer", "tokenizer", read_tokenizer)
+    tok = evidence.tokenizer(ctx)
     model_vocab: int | None = None
     source = ""
     if ctx.has("model"):
-        view = model_view(ctx)
+        view = checkpoint(ctx)
         embed = next((e for e in _EMBED if e in view.shapes), None)
         if embed is not None:
             model_vocab, source = view.shapes[embed][0], embed

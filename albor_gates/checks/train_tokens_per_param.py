@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.checks._model import model_view
 from albor_gates.checks._records import RecordQuery, field_value, select_record
 from albor_gates.checks.base import Context, Measurement
+from albor_gates.checks.evidence import checkpoint
 from albor_gates.errors import EvidenceError
 
 KIND = "train.tokens_per_param"
@@ -59,7 +59,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         how = params.tokens
     else:
         raise EvidenceError("give params.tokens, or steps, batch and seq")
-    n = model_view(ctx).param_count()
+    n = checkpoint(ctx).param_count()
     if n == 0:
         raise EvidenceError(f"{ctx.path('model')}: no parameters to count")
     ratio = d / n

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import Field
 
-from albor_gates.checks._model import INT_DTYPES, model_view
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import INT_DTYPES, checkpoint
 
 KIND = "weights.dtypes"
 VERSION = 1
@@ -37,7 +37,7 @@ class Params(CheckParams):
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Count the tensors stored in other dtypes."""
-    view = model_view(ctx)
+    view = checkpoint(ctx)
     floats = {n: d for n, d in view.dtypes.items() if d not in INT_DTYPES}
     found = Counter(floats.values())
     bad = [n for n, d in floats.items() if d not in params.allowed]

@@ -35,8 +35,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from albor_gates.checks._model import INT_DTYPES, scan
+from albor_gates.checks._model import scan
 from albor_gates.checks.base import CheckParams, Context, Measurement
+from albor_gates.checks.evidence import INT_DTYPES
 
 KIND = "weights.stats"
 VERSION = 1

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.checks._model import model_view
 from albor_gates.checks.base import Context, Measurement, NoParams
+from albor_gates.checks.evidence import checkpoint
 from albor_gates.errors import ArtifactError
 
 KIND = "weights.structure"
@@ -39,7 +39,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
     """Parse the header(s); a parse error is the measured fact, not an engine error."""
     path = ctx.path("model")
     try:
-        view = model_view(ctx)
+        view = checkpoint(ctx)
     except ArtifactError as e:
         return Measurement(
             False,

@@ -26,7 +26,7 @@ q/k/v/o, gate and up; only ``ffn_down``, 4864 = 19 × 256, stays Q4_K), the outp
 Q8_0 (Qwen2-0.5B's tied 896-wide embedding), and any type whose block still does not divide the
 row → F16. Every fallback is listed in :attr:`ExportResult.fallbacks`. For the
 llama family the q/k rows are permuted as ``convert_hf_to_gguf.py`` does
-(:func:`~albor_gates.formats.gguf_map.permute_qk`).
+(:func:`~albor_gates.formats.gguf_names.permute_qk`).
 
 Tensors are read, converted and written one at a time (peak memory ≈ the largest tensor in
 fp32 plus its quantised copy). The file is written to a temporary file in the destination
@@ -44,13 +44,9 @@ from typing import Any
 
 from albor_gates.artifacts.gguf import GGML_TYPES, read_gguf
 from albor_gates.errors import ArtifactError, UsageError
-from albor_gates.formats.gguf_map import (
-    FAMILIES,
-    hf_to_gguf_name,
-    permute_qk,
-    vocab_from_tokenizer_json,
-)
+from albor_gates.formats.gguf_names import RECIPES, hf_to_gguf_name, permute_qk
 from albor_gates.formats.gguf_quants import quantize
+from albor_gates.formats.gguf_tokenizer import vocab_from_tokenizer_json
 from albor_gates.io import temp_beside
 
 __all__ = ["QUANTS", "ExportResult", "ExportedTensor", "export_gguf", "plan_tensor_type"]
@@ -290,11 +286,11 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
     if not isinstance(config, dict):
         raise ArtifactError(f"{src / 'config.json'}: not a JSON object")
     model_type = config.get("model_type")
-    family = FAMILIES.get(model_type) if isinstance(model_type, str) else None
+    family = RECIPES.get(model_type) if isinstance(model_type, str) else None
     if family is None:
         raise ArtifactError(
             f"{src / 'config.json'}: model_type is {model_type!r}; GGUF export supports "
-            f"{', '.join(sorted(FAMILIES))}"
+            f"{', '.join(sorted(RECIPES))}"
         )
 
     def hp(key: str, default: Any = None) -> Any:
@@ -311,7 +307,7 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
     if not isinstance(tok_json, dict):
         raise ArtifactError(f"{src / 'tokenizer.json'}: not a JSON object")
     vocab = vocab_from_tokenizer_json(
-        tok_json, vocab_size, family.model_type, str(src / "tokenizer.json")
+        tok_json, vocab_size, family.recipe, str(src / "tokenizer.json")
     )
 
     # Plan every tensor from the safetensors headers before writing a byte.
@@ -329,7 +325,7 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
                     if name is None:
                         raise ArtifactError(
                             f"{f}: tensor {hf_name!r} has no GGUF name in the "
-                            f"{family.model_type} mapping"
+                            f"{family.recipe} mapping"
                         )
                     shape = tuple(int(d) for d in st.get_slice(hf_name).get_shape())
                     found.append((name, hf_name, f, shape))

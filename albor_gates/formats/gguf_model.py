@@ -1,6 +1,6 @@
 """Load a GGUF file into the reference decoder: a GGUF alone is enough for the model gates.
 
-The config comes from the GGUF metadata (:func:`~albor_gates.formats.gguf_map.config_from_gguf`),
+The config comes from the GGUF metadata (:func:`~albor_gates.formats.gguf_config.config_from_gguf`),
 the weights are dequantised to fp32 one tensor at a time and mapped to Hugging Face names
 (llama-family q/k rows un-permuted), then cast to the compute dtype on the device — so the
 val-loss, smoke and throughput gates evaluate the quantised model a runtime would run.
@@ -13,7 +13,9 @@ from typing import Any
 
 from albor_gates.artifacts.gguf import read_gguf
 from albor_gates.errors import ArtifactError
-from albor_gates.formats.gguf_map import config_from_gguf, gguf_to_hf_state, tokenizer_from_gguf
+from albor_gates.formats.gguf_config import config_from_gguf
+from albor_gates.formats.gguf_names import gguf_to_hf_state
+from albor_gates.formats.gguf_tokenizer import tokenizer_from_gguf
 from albor_gates.model.decoder import DecoderModel, assemble
 from albor_gates.model.device import compute_dtype, fits_on_device, resolve_device
 from albor_gates.model.weights import config_from_dict

@@ -2,7 +2,7 @@
 
 :func:`compare_tensors` walks the GGUF one tensor at a time (dequantised to fp32, renamed to
 Hugging Face names, llama-family q/k rows un-permuted by
-:func:`~albor_gates.formats.gguf_map.gguf_to_hf_state`), reads the source tensor of the same
+:func:`~albor_gates.formats.gguf_names.gguf_to_hf_state`), reads the source tensor of the same
 name from the safetensors file(s), and measures, in float64 over chunks of the flattened
 tensors (peak memory: the two fp32 copies of the largest tensor plus one chunk):
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from albor_gates.artifacts.checkpoint import open_checkpoint
 from albor_gates.artifacts.gguf import read_gguf
-from albor_gates.artifacts.safetensors import open_checkpoint
 from albor_gates.errors import ArtifactError
-from albor_gates.formats.gguf_map import gguf_to_hf_name, gguf_to_hf_state
+from albor_gates.formats.gguf_names import gguf_to_hf_name, gguf_to_hf_state
 
 if TYPE_CHECKING:
     import torch

@@ -1,7 +1,8 @@
 """The torch model checker: device choice, weight scan, reference decoder, evaluation.
 
 Everything that runs a model: the numeric weight scan, the reference decoder forward for the
-llama / mistral / qwen2 / qwen3 families, validation loss in chunks, greedy generation and
+llama / mistral / qwen2 / qwen3 recipes (``artifacts.architecture.DECODER_RECIPES``; the §2.3
+family of mistral is llama), validation loss in chunks, greedy generation and
 its text rules, the decode benchmark, CPU↔GPU parity and the torch.distributed sharding. It
 consumes the typed evidence of ``artifacts`` and imports torch; check kinds import it lazily so
 ``gates --help`` and ``gates lint`` never pay for torch. May import ``artifacts``, ``spec`` and

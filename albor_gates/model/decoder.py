@@ -32,16 +32,17 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from albor_gates.artifacts.checkpoint import Checkpoint, open_checkpoint
+from albor_gates.artifacts.config import read_config
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.model.device import compute_dtype, fits_on_device, resolve_device
 from albor_gates.model.weights import (
     DecoderConfig,
     RopeConfig,
     TensorPlan,
-    WeightIndex,
+    config_path,
+    decoder_config,
     plan_tensors,
-    read_config,
-    read_index,
     weight_bytes,
 )
 
@@ -482,18 +483,19 @@ def _element_size(dtype: torch.dtype) -> int:
     return int(torch.empty((), dtype=dtype).element_size())
 
 
-def inspect_model(path: str | os.PathLike[str]) -> tuple[DecoderConfig, WeightIndex, TensorPlan]:
+def inspect_model(path: str | os.PathLike[str]) -> tuple[DecoderConfig, Checkpoint, TensorPlan]:
     """Read config and headers and plan the tensors, without loading any weight data.
 
     Args:
-        path: model file, index or folder (see :func:`albor_gates.model.weights.locate`).
+        path: model file, index or folder (see
+            :func:`albor_gates.artifacts.safetensors.open_checkpoint`).
 
     Returns:
-        (config, header index, tensor plan).
+        (config, validated headers, tensor plan).
     """
-    index = read_index(path)
-    config = read_config(index.config_path)
-    return config, index, plan_tensors(config, index)
+    ckpt = open_checkpoint(path)
+    config = decoder_config(read_config(config_path(ckpt)))
+    return config, ckpt, plan_tensors(config, ckpt)
 
 
 def load_model(
@@ -524,12 +526,12 @@ def load_model(
 
     dev = resolve_device(device) if isinstance(device, str) else device
     dt = dtype if dtype is not None else compute_dtype(dev)
-    config, index, plan = inspect_model(path)
+    config, ckpt, plan = inspect_model(path)
     fits_on_device(weight_bytes(plan, _element_size(dt)), dev, what=str(path))
 
     by_file: dict[str, list[str]] = {}
     for name in plan.expected:
-        by_file.setdefault(index.tensors[name].file, []).append(name)
+        by_file.setdefault(str(ckpt.locate(name)[0]), []).append(name)
     loaded: dict[str, torch.Tensor] = {}
     for file, names in by_file.items():
         try:

@@ -52,7 +52,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from albor_gates.artifacts.safetensors import Checkpoint, TensorInfo
+from albor_gates.artifacts.checkpoint import Checkpoint
+from albor_gates.artifacts.safetensors import TensorInfo
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.model.device import resolve_device
 
@@ -782,7 +783,7 @@ def scan_gguf(
     """
     import numpy as np
 
-    from albor_gates.artifacts.gguf import iter_dequantized
+    from albor_gates.artifacts.gguf_dequant import iter_dequantized
 
     dev = _scan_device(device)
     chunk = chunk_elems or (GPU_CHUNK_ELEMS if dev.type == "cuda" else CPU_CHUNK_ELEMS)

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from albor_gates.artifacts.tokenizer import read_tokenizer
 from albor_gates.errors import ArtifactError, UsageError
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ _TEXT_BLOCK_BYTES = 1 << 20
 _VALIDATE_CHUNK = 1 << 22
 _BIN_DTYPES = ("uint16", "uint32")
 _SIDECAR_MAX_BYTES = 1 << 16
-_TOKENIZER_MAX_BYTES = 256 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,35 +88,17 @@ class TokenSource:
 
 
 def load_tokenizer(path: str | os.PathLike[str]) -> Any:
-    """Load a ``tokenizer.json`` with the ``tokenizers`` library.
+    """The ``tokenizers.Tokenizer`` of a ``tokenizer.json`` (or of a folder holding one).
 
-    Args:
-        path: the ``tokenizer.json`` file (or a folder holding one).
-
-    Returns:
-        A ``tokenizers.Tokenizer``.
+    The file is read by the one tokenizer reader,
+    :func:`albor_gates.artifacts.tokenizer.read_tokenizer` (size cap, strict JSON, then
+    ``tokenizers``); this only picks the file inside a folder.
 
     Raises:
         ArtifactError: the file is missing, too large or not a tokenizer.
     """
-    from tokenizers import Tokenizer
-
     p = Path(path)
-    if p.is_dir():
-        p = p / "tokenizer.json"
-    try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise ArtifactError(f"{p}: cannot read tokenizer: {e.strerror or e}") from e
-    if size > _TOKENIZER_MAX_BYTES:
-        raise ArtifactError(
-            f"{p}: tokenizer is {size} bytes, over the {_TOKENIZER_MAX_BYTES}-byte limit"
-        )
-    try:
-        return Tokenizer.from_file(str(p))
-    except Exception as e:  # tokenizers raises plain Exception subclasses on bad JSON
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ArtifactError(f"{p}: not a tokenizers tokenizer.json: {msg}") from e
+    return read_tokenizer(p / "tokenizer.json" if p.is_dir() else p).tokenizer
 
 
 def _cut(ids: np.ndarray, max_tokens: int | None) -> np.ndarray:

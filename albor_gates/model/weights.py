@@ -1,16 +1,20 @@
-"""Read a decoder's ``config.json`` and locate its safetensors weights, header first.
+"""The reference decoder's typed view of a checkpoint: config and tensor plan, header first.
 
-What is read, in order, before a single weight byte is touched:
+Nothing here parses a file: it consumes the evidence of ``artifacts``. What is derived, in
+order, before a single weight byte is touched:
 
-1. ``config.json`` → a frozen :class:`DecoderConfig` (family, shapes, RoPE variant, sliding
-   window). Supported families: ``llama``, ``mistral``, ``qwen2``, ``qwen3`` (by
-   ``model_type``, else by ``architectures[0]``). A missing required field or an unsupported
-   family / RoPE variant is one :class:`~albor_gates.errors.ArtifactError` line naming the file
-   and the field.
-2. The safetensors headers (a single file, a sharded ``model.safetensors.index.json``, or a
-   folder holding either) via ``safetensors.safe_open`` — names, shapes and dtypes only, so a
-   model too large for the device is refused by :func:`~albor_gates.model.device.fits_on_device`
-   before it is loaded, and every tensor's shape is checked against the config.
+1. :class:`~albor_gates.artifacts.config.ModelConfig` (the one ``config.json`` reader) → a
+   frozen :class:`DecoderConfig` (recipe, shapes, RoPE variant, sliding window). Supported
+   recipes (:data:`~albor_gates.artifacts.architecture.DECODER_RECIPES`): ``llama``,
+   ``mistral``, ``qwen2``, ``qwen3`` (by ``model_type``, else by ``architectures[0]``). A
+   missing required field or an unsupported recipe / RoPE variant is one
+   :class:`~albor_gates.errors.ArtifactError` line naming the file and the field.
+2. The validated safetensors headers of
+   :func:`~albor_gates.artifacts.safetensors.open_checkpoint` (a single file, a sharded index,
+   or a folder holding either) — names, shapes and dtypes only, so a model too large for the
+   device is refused by :func:`~albor_gates.model.device.fits_on_device` before it is loaded,
+   and every tensor's shape is checked against the config's
+   :func:`~albor_gates.artifacts.architecture.decoder_shapes`.
 
 Tensor names are the Hugging Face ones (``model.layers.N.self_attn.q_proj.weight``…); a
 checkpoint saved without the ``model.`` prefix is accepted too. Tied embeddings: when
@@ -30,28 +34,20 @@ keys at positions ``p - sliding_window < j ≤ p`` (transformers' ``sliding_wind
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.artifacts.architecture import DECODER_RECIPES, decoder_recipe, decoder_shapes
+from albor_gates.artifacts.checkpoint import Checkpoint
+from albor_gates.artifacts.config import ModelConfig
+from albor_gates.errors import ArtifactError
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
-_ARCH_TO_FAMILY = {
-    "LlamaForCausalLM": "llama",
-    "MistralForCausalLM": "mistral",
-    "Qwen2ForCausalLM": "qwen2",
-    "Qwen3ForCausalLM": "qwen3",
-}
 # transformers' defaults for fields a config may omit (configuration_<family>.py, v5).
 _MAX_POS_DEFAULT = {"llama": 2048, "mistral": 131072, "qwen2": 32768, "qwen3": 32768}
 ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "llama3")
-_CONFIG_MAX_BYTES = 16 << 20  # a config.json is a few KiB; refuse to parse a hostile giant
-_INDEX_MAX_BYTES = 64 << 20
 _FLOAT_DTYPES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
 
 
@@ -94,7 +90,8 @@ class DecoderConfig:
 
     Attributes:
         source: path of the config file.
-        family: ``llama`` | ``mistral`` | ``qwen2`` | ``qwen3``.
+        recipe: the decoder recipe, ``llama`` | ``mistral`` | ``qwen2`` | ``qwen3`` (not the
+            §2.3 family, in which mistral is llama).
         vocab_size: rows of the embedding.
         hidden_size: model width.
         intermediate_size: SwiGLU width.
@@ -118,7 +115,7 @@ class DecoderConfig:
     """
 
     source: str
-    family: str
+    recipe: str
     vocab_size: int
     hidden_size: int
     intermediate_size: int
@@ -141,55 +138,7 @@ class DecoderConfig:
     defaults_used: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class TensorInfo:
-    """One tensor as its safetensors header describes it (no data read)."""
-
-    name: str
-    file: str
-    shape: tuple[int, ...]
-    dtype: str
-
-    @property
-    def numel(self) -> int:
-        """Number of elements."""
-        return math.prod(self.shape)
-
-
-@dataclass(frozen=True)
-class WeightIndex:
-    """Where each tensor lives, from the safetensors headers only.
-
-    Attributes:
-        root: the folder the model was found in.
-        config_path: the ``config.json`` used.
-        files: the safetensors files, in a stable order.
-        tensors: name → :class:`TensorInfo`.
-    """
-
-    root: str
-    config_path: str
-    files: tuple[str, ...]
-    tensors: Mapping[str, TensorInfo] = field(default_factory=dict)
-
-
 # --------------------------------------------------------------------------------- config
-
-
-def _read_json(path: Path, cap: int, what: str) -> Any:
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise ArtifactError(f"{path}: cannot read {what}: {e.strerror or e}") from e
-    if size > cap:
-        raise ArtifactError(f"{path}: {what} is {size} bytes, over the {cap}-byte limit")
-    try:
-        with path.open("rb") as fh:
-            return json.loads(fh.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ArtifactError(f"{path}: {what} is not valid JSON: {e}") from e
-    except OSError as e:
-        raise ArtifactError(f"{path}: cannot read {what}: {e.strerror or e}") from e
 
 
 def _field(
@@ -226,18 +175,17 @@ def _optional(
     return _field(cfg, key, path, kind)
 
 
-def _family(cfg: Mapping[str, Any], path: Path) -> str:
+def _recipe(cfg: Mapping[str, Any], path: Path) -> str:
+    recipe = decoder_recipe(cfg.get("model_type"), cfg.get("architectures"))
+    if recipe is not None:
+        return recipe
     model_type = cfg.get("model_type")
-    if isinstance(model_type, str) and model_type in FAMILIES:
-        return model_type
     archs = cfg.get("architectures")
     first = archs[0] if isinstance(archs, list) and archs else None
-    if isinstance(first, str) and first in _ARCH_TO_FAMILY:
-        return _ARCH_TO_FAMILY[first]
     shown = model_type if model_type is not None else first
     raise ArtifactError(
         f"{path}: model_type {shown!r} is not supported by the reference decoder "
-        f"(supported: {', '.join(FAMILIES)})"
+        f"(supported: {', '.join(DECODER_RECIPES)})"
     )
 
 
@@ -369,32 +317,25 @@ def _sliding(
     return window, tuple(i >= mwl for i in range(n_layers))
 
 
-def read_config(path: str | os.PathLike[str]) -> DecoderConfig:
-    """Parse a Hugging Face ``config.json`` into a :class:`DecoderConfig`.
+def decoder_config(config: ModelConfig) -> DecoderConfig:
+    """The reference decoder's view of a ``config.json`` read by the one config reader.
 
     Args:
-        path: the config file.
-
-    Returns:
-        The normalised configuration.
+        config: from :func:`albor_gates.artifacts.config.read_config`.
 
     Raises:
-        ArtifactError: unreadable file, missing/invalid required field, unsupported family,
-            activation or RoPE variant (one line naming the file and field).
+        ArtifactError: missing/invalid required field, unsupported recipe, activation or RoPE
+            variant (one line naming the file and field).
     """
-    p = Path(path)
-    cfg = _read_json(p, _CONFIG_MAX_BYTES, "config.json")
-    if not isinstance(cfg, dict):
-        raise ArtifactError(f"{p}: config.json must be a JSON object")
-    return config_from_dict(cfg, p)
+    return config_from_dict(config.raw, config.path)
 
 
-def config_from_dict(cfg: dict[str, Any], p: Path) -> DecoderConfig:
+def config_from_dict(cfg: Mapping[str, Any], p: Path) -> DecoderConfig:
     """Normalise a config.json-shaped dict (``p`` names its source in error messages).
 
     Used for config.json files and for configs derived from a GGUF file's metadata.
     """
-    family = _family(cfg, p)
+    family = _recipe(cfg, p)
     defaults: list[str] = []
     vocab = _field(cfg, "vocab_size", p, int)
     hidden = _field(cfg, "hidden_size", p, int)
@@ -436,7 +377,7 @@ def config_from_dict(cfg: dict[str, Any], p: Path) -> DecoderConfig:
     bos = bos_raw if isinstance(bos_raw, int) and not isinstance(bos_raw, bool) else None
     return DecoderConfig(
         source=str(p),
-        family=family,
+        recipe=family,
         vocab_size=vocab,
         hidden_size=hidden,
         intermediate_size=inter,
@@ -463,120 +404,19 @@ def config_from_dict(cfg: dict[str, Any], p: Path) -> DecoderConfig:
 # --------------------------------------------------------------------------------- weights
 
 
-def _shard_files(index_path: Path) -> list[Path]:
-    data = _read_json(index_path, _INDEX_MAX_BYTES, "safetensors index")
-    wm = data.get("weight_map") if isinstance(data, dict) else None
-    if not isinstance(wm, dict) or not wm:
-        raise ArtifactError(f"{index_path}: 'weight_map' is missing or empty")
-    names: list[str] = []
-    for tensor, shard in wm.items():
-        # A hostile index must not reach outside its folder (no separators, no '..').
-        if (
-            not isinstance(shard, str)
-            or not shard
-            or "/" in shard
-            or "\\" in shard
-            or shard in (".", "..")
-        ):
-            raise ArtifactError(
-                f"{index_path}: weight_map[{tensor!r}] = {shard!r} is not a file name in the "
-                "index's folder"
-            )
-        if shard not in names:
-            names.append(shard)
-    return [index_path.parent / n for n in sorted(names)]
-
-
-def locate(path: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """Find ``config.json`` and the safetensors files for a model path.
-
-    Args:
-        path: a ``.safetensors`` file, a ``model.safetensors.index.json``, or a folder
-            holding one of them (the index wins over a single file) and ``config.json``.
-
-    Returns:
-        (config path, safetensors files).
+def config_path(ckpt: Checkpoint) -> Path:
+    """The ``config.json`` beside a checkpoint (the reference decoder needs the architecture).
 
     Raises:
-        UsageError: the path does not exist or holds no safetensors weights.
-        ArtifactError: a malformed index or a missing config.json.
+        ArtifactError: there is none.
     """
-    p = Path(path)
-    if not p.exists():
-        raise UsageError(f"{p}: no such file or folder")
-    if p.is_dir():
-        index = p / "model.safetensors.index.json"
-        single = p / "model.safetensors"
-        if index.is_file():
-            files = _shard_files(index)
-        elif single.is_file():
-            files = [single]
-        else:
-            found = sorted(x for x in p.glob("*.safetensors") if x.is_file())
-            if len(found) != 1:
-                raise UsageError(
-                    f"{p}: expected model.safetensors, model.safetensors.index.json or exactly "
-                    f"one *.safetensors file, found {len(found)}"
-                )
-            files = found
-        root = p
-    elif p.name.endswith(".index.json"):
-        files, root = _shard_files(p), p.parent
-    elif p.suffix == ".safetensors":
-        files, root = [p], p.parent
-    else:
-        raise UsageError(f"{p}: not a .safetensors file, a safetensors index or a folder")
-    config = root / "config.json"
+    config = ckpt.path.parent / "config.json"
     if not config.is_file():
         raise ArtifactError(
             f"{config}: config.json is missing next to the weights (the reference decoder "
             "needs the architecture)"
         )
-    for f in files:
-        if not f.is_file():
-            raise ArtifactError(f"{f}: safetensors shard named by the index is missing")
-    return config, files
-
-
-def read_index(path: str | os.PathLike[str]) -> WeightIndex:
-    """Read the safetensors headers of a model (names, shapes, dtypes; no tensor data).
-
-    Args:
-        path: as for :func:`locate`.
-
-    Returns:
-        The :class:`WeightIndex`.
-
-    Raises:
-        ArtifactError: a header safetensors cannot parse, or a tensor stored in two files.
-    """
-    from safetensors import SafetensorError, safe_open
-
-    config, files = locate(path)
-    tensors: dict[str, TensorInfo] = {}
-    for f in files:
-        try:
-            with safe_open(str(f), framework="pt") as fh:
-                for name in fh.keys():  # noqa: SIM118 - safe_open is not a Mapping
-                    sl = fh.get_slice(name)
-                    info = TensorInfo(
-                        name, str(f), tuple(int(d) for d in sl.get_shape()), str(sl.get_dtype())
-                    )
-                    if name in tensors:
-                        raise ArtifactError(
-                            f"{f}: tensor '{name}' is also stored in {tensors[name].file}"
-                        )
-                    tensors[name] = info
-        except SafetensorError as e:
-            raise ArtifactError(f"{f}: not a readable safetensors file: {e}") from e
-        except OSError as e:
-            raise ArtifactError(f"{f}: cannot read: {e.strerror or e}") from e
-    return WeightIndex(
-        root=str(Path(config).parent),
-        config_path=str(config),
-        files=tuple(str(f) for f in files),
-        tensors=tensors,
-    )
+    return config
 
 
 @dataclass(frozen=True)
@@ -589,12 +429,12 @@ class TensorPlan:
     unused: tuple[str, ...]
 
 
-def plan_tensors(cfg: DecoderConfig, index: WeightIndex) -> TensorPlan:
+def plan_tensors(cfg: DecoderConfig, ckpt: Checkpoint) -> TensorPlan:
     """Match the stored tensors against what ``cfg`` requires, before any data is read.
 
     Args:
         cfg: the decoder configuration.
-        index: the safetensors headers.
+        ckpt: the validated safetensors headers.
 
     Returns:
         A :class:`TensorPlan` naming every tensor to load (without prefix handling left to do).
@@ -602,64 +442,48 @@ def plan_tensors(cfg: DecoderConfig, index: WeightIndex) -> TensorPlan:
     Raises:
         ArtifactError: a required tensor is missing, has the wrong shape or a non-float dtype.
     """
-    names = index.tensors
+    names = ckpt.by_name
+    first = ckpt.files[0]
     if "model.embed_tokens.weight" in names:
         prefix = "model."
     elif "embed_tokens.weight" in names:
         prefix = ""
     else:
         raise ArtifactError(
-            f"{index.files[0]}: tensor 'model.embed_tokens.weight' is missing (not a "
-            f"{cfg.family} decoder checkpoint?)"
+            f"{first}: tensor 'model.embed_tokens.weight' is missing (not a "
+            f"{cfg.recipe} decoder checkpoint?)"
         )
-    h, hd = cfg.hidden_size, cfg.head_dim
-    q_out, kv_out = cfg.num_heads * hd, cfg.num_kv_heads * hd
-    exp: dict[str, tuple[int, ...]] = {
-        f"{prefix}embed_tokens.weight": (cfg.vocab_size, h),
-        f"{prefix}norm.weight": (h,),
-    }
-    for i in range(cfg.num_layers):
-        b = f"{prefix}layers.{i}."
-        exp[b + "input_layernorm.weight"] = (h,)
-        exp[b + "post_attention_layernorm.weight"] = (h,)
-        exp[b + "self_attn.q_proj.weight"] = (q_out, h)
-        exp[b + "self_attn.k_proj.weight"] = (kv_out, h)
-        exp[b + "self_attn.v_proj.weight"] = (kv_out, h)
-        exp[b + "self_attn.o_proj.weight"] = (h, q_out)
-        exp[b + "mlp.gate_proj.weight"] = (cfg.intermediate_size, h)
-        exp[b + "mlp.up_proj.weight"] = (cfg.intermediate_size, h)
-        exp[b + "mlp.down_proj.weight"] = (h, cfg.intermediate_size)
-        if cfg.attention_bias:
-            exp[b + "self_attn.q_proj.bias"] = (q_out,)
-            exp[b + "self_attn.k_proj.bias"] = (kv_out,)
-            exp[b + "self_attn.v_proj.bias"] = (kv_out,)
-        if cfg.o_bias:
-            exp[b + "self_attn.o_proj.bias"] = (h,)
-        if cfg.mlp_bias:
-            exp[b + "mlp.gate_proj.bias"] = (cfg.intermediate_size,)
-            exp[b + "mlp.up_proj.bias"] = (cfg.intermediate_size,)
-            exp[b + "mlp.down_proj.bias"] = (h,)
-        if cfg.qk_norm:
-            exp[b + "self_attn.q_norm.weight"] = (hd,)
-            exp[b + "self_attn.k_norm.weight"] = (hd,)
     tied = cfg.tie_word_embeddings or "lm_head.weight" not in names
-    if not tied:
-        exp["lm_head.weight"] = (cfg.vocab_size, h)
+    exp = decoder_shapes(
+        vocab=cfg.vocab_size,
+        hidden=cfg.hidden_size,
+        intermediate=cfg.intermediate_size,
+        layers=cfg.num_layers,
+        heads=cfg.num_heads,
+        kv_heads=cfg.num_kv_heads,
+        head_dim=cfg.head_dim,
+        qkv_bias=cfg.attention_bias,
+        qk_norm=cfg.qk_norm,
+        lm_head=not tied,
+        o_bias=cfg.o_bias,
+        mlp_bias=cfg.mlp_bias,
+        prefix=prefix,
+    )
     for name, shape in exp.items():
-        info = names.get(name)
-        if info is None:
+        if name not in names:
             raise ArtifactError(
-                f"{index.files[0]}: tensor '{name}' is missing ({cfg.family} config "
+                f"{first}: tensor '{name}' is missing ({cfg.recipe} config "
                 f"{cfg.source} requires it)"
             )
+        file, info = ckpt.locate(name)
         if info.shape != shape:
             raise ArtifactError(
-                f"{info.file}: tensor '{name}' has shape {list(info.shape)} but "
+                f"{file}: tensor '{name}' has shape {list(info.shape)} but "
                 f"{Path(cfg.source).name} implies {list(shape)}"
             )
         if info.dtype not in _FLOAT_DTYPES:
             raise ArtifactError(
-                f"{info.file}: tensor '{name}' has dtype {info.dtype}; the reference decoder "
+                f"{file}: tensor '{name}' has dtype {info.dtype}; the reference decoder "
                 "reads F16, BF16, F32 or F64 weights"
             )
     unused = tuple(sorted(n for n in names if n not in exp))

@@ -21,7 +21,8 @@ from testlib.gguf_build import (
     small_valid,
 )
 
-from albor_gates.artifacts.gguf import iter_dequantized, read_gguf
+from albor_gates.artifacts.gguf import read_gguf
+from albor_gates.artifacts.gguf_dequant import iter_dequantized
 from albor_gates.errors import ArtifactError
 
 FIX = "the file is corrupt, truncated or not written by a GGUF writer; re-export or re-download it"

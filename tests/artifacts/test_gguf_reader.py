@@ -13,13 +13,8 @@ from gguf import GGMLQuantizationType as T
 from testlib.ggml_ref import REF_DEQUANT, SIMPLE_QUANTIZERS, random_blocks, ref_quantize_q4_k
 from testlib.gguf_build import small_valid
 
-from albor_gates.artifacts.gguf import (
-    DEQUANT_TYPES,
-    GGML_TYPES,
-    dequantize_tensor,
-    iter_dequantized,
-    read_gguf,
-)
+from albor_gates.artifacts.gguf import GGML_TYPES, read_gguf
+from albor_gates.artifacts.gguf_dequant import DEQUANT_TYPES, dequantize_tensor, iter_dequantized
 from albor_gates.errors import ArtifactError
 from albor_gates.formats.gguf_quants import quantize_q4_k
 
@@ -244,7 +239,7 @@ def test_header_reader_imports_no_numpy_gguf_or_torch() -> None:
     import sys
 
     code = (
-        "import sys, albor_gates.artifacts.gguf as m; "
+        "import sys, albor_gates.artifacts.gguf, albor_gates.artifacts.gguf_dequant; "
         "print(sorted(k for k in ('numpy', 'gguf', 'torch') if k in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from albor_gates.artifacts.release import read_model_card
+from albor_gates.artifacts.card import read_model_card
 from albor_gates.artifacts.safetensors import DTYPE_BITS, parse_safetensors_bytes
 from albor_gates.errors import ArtifactError
 

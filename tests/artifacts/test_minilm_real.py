@@ -7,8 +7,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from albor_gates.artifacts.checkpoint import open_checkpoint
 from albor_gates.artifacts.release import read_release
-from albor_gates.artifacts.safetensors import SafetensorsHeader, open_checkpoint
+from albor_gates.artifacts.safetensors import SafetensorsHeader
 from albor_gates.model.scan import scan_checkpoint
 
 

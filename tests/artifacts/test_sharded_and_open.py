@@ -12,13 +12,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from albor_gates.artifacts.safetensors import (
-    SafetensorsHeader,
-    ShardedCheckpoint,
-    open_checkpoint,
-    read_safetensors_header,
-    read_sharded_index,
-)
+from albor_gates.artifacts.checkpoint import ShardedCheckpoint, open_checkpoint, read_sharded_index
+from albor_gates.artifacts.safetensors import SafetensorsHeader, read_safetensors_header
 from albor_gates.errors import ArtifactError
 
 FIX = "regenerate the index with the tool that wrote the shards"

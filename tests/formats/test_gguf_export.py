@@ -14,7 +14,7 @@ from albor_gates.artifacts.gguf import read_gguf
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.formats import gguf_export
 from albor_gates.formats.gguf_export import export_gguf, plan_tensor_type
-from albor_gates.formats.gguf_map import gguf_to_hf_state
+from albor_gates.formats.gguf_names import gguf_to_hf_state
 
 # Per-tensor cosine floors by quant over the random test models (weights ~ N(0, 0.02)).
 COSINE_FLOOR = {"f16": 0.99999, "bf16": 0.9999, "q8_0": 0.999, "q4_k": 0.99}
@@ -330,7 +330,7 @@ def test_rope_scaling_round_trips_into_config(
 ) -> None:
     import shutil
 
-    from albor_gates.formats.gguf_map import config_from_gguf
+    from albor_gates.formats.gguf_config import config_from_gguf
 
     src = tmp_path / "src"
     shutil.copytree(hf_model("qwen2"), src)
@@ -349,7 +349,8 @@ def test_formats_modules_import_without_numpy_torch_gguf_tokenizers() -> None:
     import sys
 
     code = (
-        "import sys, albor_gates.formats.gguf_export, albor_gates.formats.gguf_map; "
+        "import sys, albor_gates.formats.gguf_export, albor_gates.formats.gguf_config, "
+        "albor_gates.formats.gguf_names, albor_gates.formats.gguf_tokenizer; "
         "print(sorted(k for k in ('numpy', 'gguf', 'torch', 'tokenizers', 'safetensors') "
         "if k in sys.modules))"
     )

@@ -15,17 +15,16 @@ from testlib.hf import SAMPLES
 
 from albor_gates.artifacts.gguf import read_gguf
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.formats.gguf_config import config_from_gguf
 from albor_gates.formats.gguf_export import export_gguf
-from albor_gates.formats.gguf_map import (
-    config_from_gguf,
+from albor_gates.formats.gguf_names import (
     gguf_to_hf_name,
     gguf_to_hf_state,
     hf_to_gguf_name,
     permute_qk,
-    tokenizer_from_gguf,
     unpermute_qk,
-    vocab_from_tokenizer_json,
 )
+from albor_gates.formats.gguf_tokenizer import tokenizer_from_gguf, vocab_from_tokenizer_json
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
-from albor_gates.errors import ArtifactError, UsageError
-from albor_gates.model.weights import locate, read_config, read_index
+from albor_gates.artifacts import config as artifacts_config
+from albor_gates.errors import ArtifactError
+from albor_gates.model.decoder import inspect_model
+from albor_gates.model.weights import DecoderConfig, decoder_config
+
+
+def read_config(path: Path) -> DecoderConfig:
+    """The decoder's view of a config.json, read by the one config reader."""
+    return decoder_config(artifacts_config.read_config(path))
+
 
 BASE: dict[str, Any] = {
     "model_type": "qwen2",
@@ -37,7 +45,7 @@ _DROP = object()
 
 def test_minimal_config_and_defaults(tmp_path: Path) -> None:
     cfg = read_config(_write(tmp_path, rms_norm_eps=_DROP))
-    assert (cfg.family, cfg.head_dim, cfg.attention_bias, cfg.qk_norm) == ("qwen2", 16, True, False)
+    assert (cfg.recipe, cfg.head_dim, cfg.attention_bias, cfg.qk_norm) == ("qwen2", 16, True, False)
     assert cfg.rope.rope_type == "default" and cfg.rope.theta == 10000.0
     assert cfg.defaults_used == ("head_dim", "rms_norm_eps")
     assert cfg.sliding_window is None and cfg.sliding_layers == (False, False)
@@ -45,14 +53,18 @@ def test_minimal_config_and_defaults(tmp_path: Path) -> None:
 
 def test_family_from_architectures(tmp_path: Path) -> None:
     cfg = read_config(_write(tmp_path, model_type=_DROP, architectures=["MistralForCausalLM"]))
-    assert cfg.family == "mistral"
+    assert cfg.recipe == "mistral"
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"hidden_size": _DROP}, "required field 'hidden_size' is missing"),
-        ({"vocab_size": "100"}, "field 'vocab_size' is '100', expected an integer"),
+        (
+            {"vocab_size": "100"},
+            "config.json key 'vocab_size' is \"100\" (a JSON string), expected a non-negative "
+            "integer: fix config.json (it is what transformers reads to build the model)",
+        ),
         ({"num_hidden_layers": 0}, "field 'num_hidden_layers' is 0, expected a positive value"),
         (
             {"model_type": "gpt2"},
@@ -99,8 +111,20 @@ def test_config_errors(tmp_path: Path, changes: dict[str, Any], message: str) ->
 def test_config_not_json(tmp_path: Path) -> None:
     p = tmp_path / "config.json"
     p.write_text("{")
-    with pytest.raises(ArtifactError, match=r"config.json: config.json is not valid JSON"):
+    with pytest.raises(ArtifactError, match=r"config.json:1:2: config.json is not valid JSON"):
         read_config(p)
+
+
+def test_config_repeated_key_is_refused(tmp_path: Path) -> None:
+    # json.loads keeps the last of two keys silently; the decoder used to build from it.
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(BASE)[:-1] + ', "hidden_size": 32}')
+    with pytest.raises(ArtifactError) as err:
+        read_config(p)
+    assert str(err.value) == (
+        f"{p}: config.json repeats the key 'hidden_size' in the top-level object: JSON readers "
+        "disagree on which value wins; remove the repeat"
+    )
 
 
 def test_mistral_window_applies_to_all_layers(tmp_path: Path) -> None:
@@ -116,19 +140,19 @@ def test_qwen_window_needs_use_sliding_window(tmp_path: Path) -> None:
     assert cfg.sliding_layers == (False, True)
 
 
-def test_locate_errors(tmp_path: Path) -> None:
-    with pytest.raises(UsageError) as err:
-        locate(tmp_path / "missing")
-    assert str(err.value) == f"{tmp_path / 'missing'}: no such file or folder"
-    with pytest.raises(UsageError) as err:
-        locate(tmp_path)
+def test_missing_weights_and_config(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as err:
+        inspect_model(tmp_path / "missing")
     assert str(err.value) == (
-        f"{tmp_path}: expected model.safetensors, model.safetensors.index.json or exactly one "
-        "*.safetensors file, found 0"
+        f"{tmp_path / 'missing'}: no such file or folder: name a .safetensors file, a "
+        "model.safetensors.index.json or a release folder"
     )
-    (tmp_path / "model.safetensors").write_bytes(b"")
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"model.embed_tokens.weight": torch.zeros(2, 2)}, str(tmp_path / "model.safetensors"))
     with pytest.raises(ArtifactError) as aerr:
-        locate(tmp_path)
+        inspect_model(tmp_path)
     assert str(aerr.value) == (
         f"{tmp_path / 'config.json'}: config.json is missing next to the weights (the reference "
         "decoder needs the architecture)"
@@ -140,14 +164,15 @@ def test_index_must_not_escape_its_folder(tmp_path: Path) -> None:
     index.write_text(json.dumps({"weight_map": {"a": "../../etc/passwd"}}))
     (tmp_path / "config.json").write_text(json.dumps(BASE))
     with pytest.raises(ArtifactError) as err:
-        locate(tmp_path)
+        inspect_model(tmp_path)
     assert str(err.value) == (
-        f"{index}: weight_map['a'] = '../../etc/passwd' is not a file name in the index's folder"
+        f"{index}: weight_map puts tensor 'a' in '../../etc/passwd', which is not a plain file "
+        "name next to the index: regenerate the index with the tool that wrote the shards"
     )
 
 
 def test_garbage_safetensors_is_an_artifact_error(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(BASE))
     (tmp_path / "model.safetensors").write_bytes(b"\xff" * 64)
-    with pytest.raises(ArtifactError, match="model.safetensors: not a readable safetensors file"):
-        read_index(tmp_path)
+    with pytest.raises(ArtifactError, match="model.safetensors: "):
+        inspect_model(tmp_path)

@@ -12,9 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from albor_gates.artifacts import config as artifacts_config
 from albor_gates.errors import GatesError
+from albor_gates.model.decoder import inspect_model
 from albor_gates.model.tokens import load_tokens, make_windows
-from albor_gates.model.weights import read_config, read_index
+from albor_gates.model.weights import DecoderConfig, decoder_config
+
+
+def read_config(path: Path) -> DecoderConfig:
+    return decoder_config(artifacts_config.read_config(path))
+
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -68,7 +75,7 @@ def test_safetensors_headers_on_arbitrary_bytes(data: bytes) -> None:
     (d / "config.json").write_text("{}")
     (d / "model.safetensors").write_bytes(data)
     with contextlib.suppress(GatesError):
-        read_index(d)
+        inspect_model(d)
 
 
 @FUZZ

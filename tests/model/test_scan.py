@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from albor_gates.artifacts.safetensors import open_checkpoint
+from albor_gates.artifacts.checkpoint import open_checkpoint
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.model.scan import ScanResult, TensorStats, lag1_autocorr, scan_checkpoint
 
