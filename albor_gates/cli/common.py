@@ -81,6 +81,14 @@ def spec_path_dirs(extra: Sequence[Path]) -> list[Path]:
     return dirs
 
 
+def spec_path_option(
+    help_text: str = "Extra folder searched for `extends` short names.",
+) -> Callable[[_F], _F]:
+    """The ``--spec-path`` option of every command that finds specs (read by spec_path_dirs)."""
+    folder = click.Path(file_okay=False, path_type=Path)
+    return click.option("--spec-path", multiple=True, type=folder, help=help_text)
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Expand folders to their ``*.yaml`` files; keep files; refuse missing paths."""
     from albor_gates.spec.resources import spec_files

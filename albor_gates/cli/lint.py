@@ -6,15 +6,12 @@ from pathlib import Path
 
 import click
 
+from albor_gates.cli.common import spec_path_option
+
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--spec-path",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra folder searched for `extends` short names.",
-)
+@spec_path_option()
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when clean.")
 def lint(paths: tuple[Path, ...], spec_path: tuple[Path, ...], quiet: bool) -> None:
     """Validate spec files (default: ./specs and ./invariants, else the bundled ones).

@@ -6,18 +6,15 @@ from pathlib import Path
 
 import click
 
+from albor_gates.cli.common import spec_path_option
+
 
 @click.command()
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH")
 @click.option("--skip", multiple=True, metavar="GATE")
-@click.option(
-    "--spec-path",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra folder searched for `extends` short names.",
-)
+@spec_path_option()
 def plan(
     specs: tuple[Path, ...],
     root: Path | None,

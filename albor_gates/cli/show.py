@@ -6,15 +6,12 @@ from pathlib import Path
 
 import click
 
+from albor_gates.cli.common import spec_path_option
+
 
 @click.command()
 @click.argument("term")
-@click.option(
-    "--spec-path",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra folder of specs to search.",
-)
+@spec_path_option("Extra folder of specs to search.")
 def explain(term: str, spec_path: tuple[Path, ...]) -> None:
     """Explain a gate id, an alias (every document's meaning) or a check kind."""
     from albor_gates.cli.common import spec_path_dirs
@@ -30,12 +27,7 @@ def explain(term: str, spec_path: tuple[Path, ...]) -> None:
     default="kinds",
     show_default=True,
 )
-@click.option(
-    "--spec-path",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra folder of specs to search.",
-)
+@spec_path_option("Extra folder of specs to search.")
 def list_cmd(what: str, spec_path: tuple[Path, ...]) -> None:
     """List check kinds, specs, or every gate with its source."""
     from albor_gates.cli.common import spec_path_dirs

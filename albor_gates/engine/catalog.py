@@ -11,7 +11,6 @@ from typing import Any
 
 from albor_gates import checks
 from albor_gates.checks.base import CheckKind
-from albor_gates.engine.judge import describe_band
 from albor_gates.errors import SpecError, UsageError
 from albor_gates.spec.loader import LoadedSpec, SpecResolver, suggest
 from albor_gates.spec.models import Band, Gate, Spec
@@ -46,9 +45,7 @@ def _kind_text(kind: CheckKind) -> str:
         roles += f" (optional: {', '.join(kind.OPTIONAL_ROLES)})"
     lines.append(f"Artifact roles: {roles}")
     if kind.DEFAULT_EXPECT:
-        lines.append(
-            f"Default band: {describe_band(Band.model_validate(dict(kind.DEFAULT_EXPECT)))}"
-        )
+        lines.append(f"Default band: {Band.model_validate(dict(kind.DEFAULT_EXPECT)).describe()}")
     if kind.NEEDS:
         lines.append(f"Needs: {', '.join(sorted(kind.NEEDS))}")
     lines.append("Params:")
@@ -83,9 +80,9 @@ def _gate_text(gate: Gate, spec: LoadedSpec, index: int) -> str:
     if gate.params:
         lines.append(f"  params: {json.dumps(gate.params, sort_keys=True, default=str)}")
     if gate.expect:
-        lines.append(f"  expect: {describe_band(gate.expect)}")
+        lines.append(f"  expect: {gate.expect.describe()}")
     if gate.warn:
-        lines.append(f"  warn: {describe_band(gate.warn)}")
+        lines.append(f"  warn: {gate.warn.describe()}")
     if gate.baseline:
         b = gate.baseline
         lines.append(

@@ -25,16 +25,15 @@ planned (see :mod:`albor_gates.engine.plan`), so this module stays independent o
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from albor_gates.spec.operators import OPERATORS, PRECISIONS, Rounder
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$"
 _ID_RE = re.compile(ID_PATTERN)
-
-Scalar = StrictBool | int | float | str
 
 
 def _check_id(cls: type, v: str) -> str:
@@ -97,37 +96,26 @@ class Falsifier(_Model):
     if_fails: str | None = None
 
 
-class Approx(_Model):
-    """Approximate equality: ``|v - value| <= max(abs, rel * |value|)``."""
-
-    value: float
-    rel: float = Field(0.0, ge=0)
-    abs: float = Field(0.0, ge=0)
-
-    @model_validator(mode="after")
-    def _some_tolerance(self) -> Approx:
-        if self.rel == 0 and self.abs == 0:
-            raise ValueError("approx needs a tolerance: set rel or abs (or use eq)")
-        return self
+def _operator_fields() -> dict[str, Any]:
+    """One optional Band field per row of the operator table, under the operator's YAML name."""
+    fields: dict[str, Any] = {}
+    for op in OPERATORS.values():
+        extra: dict[str, Any] = {"alias": op.name} if op.attr != op.name else {}
+        if op.description is not None:
+            extra["description"] = op.description
+        fields[op.attr] = (op.accepts | None, Field(None, **extra))
+    return fields
 
 
-OPERATORS = (
-    "le",
-    "lt",
-    "ge",
-    "gt",
-    "eq",
-    "ne",
-    "between",
-    "in",
-    "not_in",
-    "is_true",
-    "approx",
-    "matches",
-)
+# (YAML name, attribute) per row: operators() runs for every band the lint and the judge see.
+_ATTRS = tuple((name, op.attr) for name, op in OPERATORS.items())
+_FLAG_ATTRS = tuple(op.attr for op in OPERATORS.values() if op.flag)
+
+# Generated from the table, so mypy cannot see the operator fields: read them via operators().
+_OperatorFields = create_model("_OperatorFields", __base__=_Model, **_operator_fields())
 
 
-class Band(_Model):
+class Band(_OperatorFields):
     """A set of conditions on one measured value; all must hold.
 
     ``expect`` is the fail band (outside it the gate FAILs); ``warn`` is the warn band
@@ -137,18 +125,6 @@ class Band(_Model):
     (AC-SHIP2-003's ``2.2`` is f32 0x400CCCCD).
     """
 
-    le: float | None = None
-    lt: float | None = None
-    ge: float | None = None
-    gt: float | None = None
-    eq: Scalar | None = None
-    ne: Scalar | None = None
-    between: tuple[float, float] | None = None
-    in_: list[Scalar] | None = Field(None, alias="in")
-    not_in: list[Scalar] | None = None
-    is_true: StrictBool | None = None
-    approx: Approx | None = None
-    matches: str | None = Field(None, description="Regular expression the whole string matches.")
     precision: Literal["float64", "float32"] = "float64"
 
     @model_validator(mode="after")
@@ -156,35 +132,28 @@ class Band(_Model):
         present = self.operators()
         if not present:
             raise ValueError(f"a band needs at least one operator: {', '.join(OPERATORS)}")
-        if self.is_true is not None and len(present) > 1:
-            raise ValueError("is_true cannot be combined with other operators")
-        for name in ("le", "lt", "ge", "gt"):
-            v = getattr(self, name)
-            if v is not None and not math.isfinite(v):
-                raise ValueError(f"{name} must be a finite number, got {v}")
-        if self.matches is not None:
-            try:
-                re.compile(self.matches)
-            except re.error as e:
-                raise ValueError(f"matches: invalid regular expression: {e}") from e
-        if self.between is not None:
-            lo, hi = self.between
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ValueError("between bounds must be finite")
-            if lo > hi:
-                raise ValueError(
-                    f"between [{lo}, {hi}] is empty: the lower bound is above the upper"
-                )
+        flags = [name for name in present if OPERATORS[name].flag]
+        if flags and len(present) > 1:
+            raise ValueError(f"{flags[0]} cannot be combined with other operators")
+        for name, bound in present.items():
+            OPERATORS[name].check_bound(name, bound)
         return self
 
     def operators(self) -> dict[str, Any]:
         """Return the operators that are set, by their YAML names."""
-        out: dict[str, Any] = {}
-        for name in OPERATORS:
-            value = getattr(self, "in_" if name == "in" else name)
-            if value is not None:
-                out[name] = value
-        return out
+        return {name: v for name, attr in _ATTRS if (v := getattr(self, attr)) is not None}
+
+    def judges_flag(self) -> bool:
+        """Whether the band judges a true/false value (``is_true``) rather than a quantity."""
+        return any(getattr(self, attr) is not None for attr in _FLAG_ATTRS)
+
+    def rounding(self) -> Rounder:
+        """How values and bounds are rounded before they are compared (``precision``)."""
+        return PRECISIONS[self.precision]
+
+    def describe(self) -> str:
+        """Render the band as text: ``≤ 4.7 and ≥ 0``."""
+        return " and ".join(OPERATORS[k].describe(v) for k, v in self.operators().items())
 
 
 class BaselineRule(_Model):

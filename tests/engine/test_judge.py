@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from albor_gates.engine.judge import format_measured, judge
 from albor_gates.engine.results import Status
 from albor_gates.errors import EvidenceError
+from albor_gates.spec.bands import numeric_interval
 from albor_gates.spec.models import Band
+from albor_gates.spec.operators import OPERATORS
 
 
 def b(**kw) -> Band:
@@ -98,3 +101,76 @@ def test_matches_operator() -> None:
     )
     with pytest.raises(EvidenceError, match="matches needs text"):
         judge(3, "v", "", b(matches="x"), None)
+
+
+# Bounds drawn from a few values so that random values and bounds often coincide: the edges
+# (inclusive vs exclusive, f32 rounding) are where operators disagree when they disagree.
+_NUMS = st.sampled_from([-1.5, -1, 0, 0.1, 1, 2.2, 2.200000047683716, 3, 1e9]) | st.floats(
+    -1e6, 1e6, allow_nan=False
+)
+_SCALARS = _NUMS | st.booleans() | st.sampled_from(["qwen2", "llama", "1"])
+_BOUNDS = {
+    "le": _NUMS,
+    "lt": _NUMS,
+    "ge": _NUMS,
+    "gt": _NUMS,
+    "eq": _SCALARS,
+    "ne": _SCALARS,
+    "between": st.lists(_NUMS, min_size=2, max_size=2).map(sorted),
+    "in": st.lists(_SCALARS, min_size=1, max_size=3),
+    "not_in": st.lists(_SCALARS, max_size=3),
+    "approx": st.fixed_dictionaries(
+        {"value": _NUMS, "rel": st.sampled_from([1e-3, 0.5])},
+        optional={"abs": st.sampled_from([0.0, 1e-9, 0.25])},
+    ),
+    "matches": st.sampled_from(["qwen[0-9]", "[0-9]+", ".*"]),
+}
+
+
+@st.composite
+def _bands(draw: st.DrawFn) -> dict:
+    """A random valid band: one to three operators, or is_true alone, in either precision."""
+    if draw(st.integers(0, 9)) == 0:
+        return {"is_true": draw(st.booleans())}
+    names = draw(st.lists(st.sampled_from(sorted(_BOUNDS)), min_size=1, max_size=3, unique=True))
+    band = {name: draw(_BOUNDS[name]) for name in names}
+    band["precision"] = draw(st.sampled_from(["float64", "float32"]))
+    return band
+
+
+@settings(max_examples=400, deadline=None)
+@given(_bands(), _SCALARS)
+def test_the_judge_applies_every_operator_predicate(spec: dict, value: object) -> None:
+    """PASS exactly when every row's predicate holds; a FAIL names exactly the failing rows."""
+    band = b(**spec)
+    r = band.rounding()
+    try:
+        held = {n: OPERATORS[n].holds(x, value, r) for n, x in band.operators().items()}
+    except EvidenceError as e:
+        with pytest.raises(EvidenceError, match=re.escape(f"x: {e}")):
+            judge(value, "x", "", band, None)
+        return
+    status, message = judge(value, "x", "", band, None)
+    failing = [OPERATORS[n].describe(x) for n, x in band.operators().items() if not held[n]]
+    if failing:
+        assert (status, message.split(", must be ", 1)[1]) == (Status.FAIL, " and ".join(failing))
+    else:
+        assert status is Status.PASS
+
+
+@settings(max_examples=400, deadline=None)
+@given(_bands(), _NUMS)
+@example({"approx": {"value": 0.1, "abs": 0.2}}, 0.1 + 0.2)
+@example({"in": [0.1], "precision": "float32"}, 0.1 + 2**-40)
+def test_a_value_in_the_band_lints_interval_passes(spec: dict, x: float) -> None:
+    """The band lint's pass set and the judge agree on every number (after the band's rounding).
+
+    So ``gates lint`` calls a band empty only when no value can pass, and a warn band that
+    contains the expect band can really never fire.
+    """
+    band = b(**spec)
+    interval = numeric_interval(band)
+    assume(interval is not None)
+    assert interval is not None
+    v = band.rounding()(float(x))
+    assert interval.contains(v) is (judge(v, "x", "", band, None)[0] is Status.PASS)
