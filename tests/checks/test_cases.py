@@ -14,7 +14,7 @@ public engine (:func:`albor_gates.api.evaluate`) over artifacts the case declare
         artifacts: {e: {kind: json, path: evidence.json}}  # the spec's artifacts
         gate: {artifact: e, params: {field: val_loss}, expect: {le: 4.7}}  # check = the kind
         options: {device: cpu}             # run options, through run_options()
-        requires: [cuda]                   # cuda | no-cuda | an importable module; else skipped
+        requires: [cuda]                   # cuda, a module, no-cuda, no-MODULE; else skipped
         status: FAIL
         message: "val_loss nan nats: non-finite measurements always fail"   # exact
         # also: summary (exact), message_match (a regex the whole message matches), value
@@ -121,13 +121,19 @@ def load_cases() -> list[Any]:
     ]
 
 
+def _available(what: str) -> bool:
+    if what == "cuda":
+        return bool(pytest.importorskip("torch").cuda.is_available())
+    return importlib.util.find_spec(what) is not None
+
+
 def _requirement_missing(req: str) -> str | None:
-    if req in ("cuda", "no-cuda"):
-        torch = pytest.importorskip("torch")
-        if torch.cuda.is_available() != (req == "cuda"):
-            return f"needs {'a' if req == 'cuda' else 'no'} CUDA device"
+    """Why this machine cannot run a case that requires ``req`` (``cuda``, a module name, or
+    ``no-`` before either: the case is about its absence), or None."""
+    what = req.removeprefix("no-")
+    if _available(what) == (what == req):
         return None
-    return None if importlib.util.find_spec(req) else f"needs {req}, which is not installed"
+    return f"needs {'no ' if what != req else ''}{what}"
 
 
 def _substitute(value: Any, paths: Mapping[str, str]) -> Any:
