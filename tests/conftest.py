@@ -30,6 +30,19 @@ def minilm_dir() -> Path:
     return fetch()
 
 
+@pytest.fixture(scope="session")
+def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Qwen2 release saved by transformers (hidden 256, intermediate 288, vocab
+    320, untied lm_head) with a 300-id byte-level BPE tokenizer: model.safetensors, config.json,
+    tokenizer.json, tokenizer_config.json. Built once per session; copy it before editing."""
+    pytest.importorskip("transformers", reason="transformers is not installed")
+    from testlib.hf import make_bpe_tokenizer, make_hf_model
+
+    tok = make_bpe_tokenizer("qwen2", vocab_size=300)
+    dst = tmp_path_factory.mktemp("tiny") / "release"
+    return make_hf_model("qwen2", dst, tokenizer=tok, vocab_size=320, tied=False)
+
+
 @dataclass
 class CliResult:
     code: int

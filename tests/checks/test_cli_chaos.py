@@ -7,30 +7,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from _cli_fakes import fake_tool, run_gate
+from _cli_fakes import MEMORY_TOOL, SIGINT_TOOL, VALID_MODEL, VALIDATOR, WRITER, fake_tool, run_gate
 
 from albor_gates.checks.cli_rejects_bad_input import make_bad_input
 from albor_gates.engine.results import Status
-
-GOOD = b"MAGIC\x00\x01" + bytes(range(256)) * 4  # a 1031-byte "model" with a header
-
-# `validate FILE`: the honest validator checks magic, length and a checksum byte range; the
-# liar only opens the file (and crashes with a traceback when it is missing).
-VALIDATOR = """
-import sys
-mode, path = sys.argv[1], sys.argv[2]
-if mode == "liar":
-    open(path, "rb").read()
-    print("ok")
-    sys.exit(0)
-try:
-    data = open(path, "rb").read()
-except OSError as e:
-    print(f"validate: error: {path}: {e.strerror}", file=sys.stderr); sys.exit(2)
-if len(data) != 1031 or not data.startswith(b"MAGIC") or data[8:72] != bytes(range(1, 65)):
-    print(f"validate: error: {path}: not a valid model file", file=sys.stderr); sys.exit(1)
-print("ok")
-"""
 
 
 @pytest.fixture
@@ -44,7 +24,7 @@ def test_an_honest_validator_rejects_every_bad_input(tmp_path, validator) -> Non
         "cli.rejects_bad_input",
         validator,
         {"args": ["honest", "{bad}"]},
-        input_text=GOOD,
+        input_text=VALID_MODEL,
         input_name="model.bin",
     )
     assert (r.status, r.value) == (Status.PASS, 0)
@@ -60,7 +40,7 @@ def test_an_honest_validator_rejects_every_bad_input(tmp_path, validator) -> Non
     assert r.details["runs"]["truncated"]["argv"][-1].endswith("/truncated-model.bin")
     assert (
         hashlib.sha256((tmp_path / "model.bin").read_bytes()).digest()
-        == hashlib.sha256(GOOD).digest()
+        == hashlib.sha256(VALID_MODEL).digest()
     )
 
 
@@ -70,7 +50,7 @@ def test_a_silent_validator_fails_and_crashes_are_counted(tmp_path, validator) -
         "cli.rejects_bad_input",
         validator,
         {"args": ["liar", "{bad}"]},
-        input_text=GOOD,
+        input_text=VALID_MODEL,
         input_name="model.bin",
     )
     assert (r.status, r.value) == (Status.FAIL, 5)
@@ -87,7 +67,7 @@ def test_a_silent_validator_fails_and_crashes_are_counted(tmp_path, validator) -
         "cli.rejects_bad_input",
         validator,
         {"args": ["liar", "{bad}"], "count_crashes": False},
-        input_text=GOOD,
+        input_text=VALID_MODEL,
     )
     assert lenient.value == 4
 
@@ -126,38 +106,23 @@ def test_inputs_without_a_source_file(tmp_path, validator) -> None:
 
 def test_make_bad_input_bytes(tmp_path) -> None:
     src = tmp_path / "m.gguf"
-    src.write_bytes(GOOD)
+    src.write_bytes(VALID_MODEL)
     work = tmp_path / "w"
     work.mkdir()
     trunc = make_bad_input("truncated", src, work)
-    assert Path(trunc).read_bytes() == GOOD[: len(GOOD) // 2]
+    assert Path(trunc).read_bytes() == VALID_MODEL[: len(VALID_MODEL) // 2]
     zeroed = Path(make_bad_input("zeroed", src, work)).read_bytes()
-    assert zeroed[:8] == GOOD[:8] and zeroed[8:72] == bytes(64) and zeroed[72:] == GOOD[72:]
+    assert (
+        zeroed[:8] == VALID_MODEL[:8]
+        and zeroed[8:72] == bytes(64)
+        and zeroed[72:] == VALID_MODEL[72:]
+    )
     short = tmp_path / "s.bin"
     short.write_bytes(b"0123456789ABC")
     assert Path(make_bad_input("zeroed", short, work)).read_bytes() == b"01234567" + bytes(5)
     assert make_bad_input("devnull", src, work) == "/dev/null"
     assert make_bad_input("missing", src, work) == str(work / "missing-m.gguf")
-    assert src.read_bytes() == GOOD
-
-
-# `clean` catches Ctrl-C and exits 130; `default` leaves Python's traceback; `deaf` ignores
-# SIGINT; `quick` is done before the signal.
-SIGINT_TOOL = """
-import signal, sys, time
-mode = sys.argv[1]
-if mode == "deaf":
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-if mode == "quick":
-    sys.exit(0)
-if mode == "clean":
-    try:
-        time.sleep(30)
-    except KeyboardInterrupt:
-        print("tool: interrupted", file=sys.stderr)
-        sys.exit(130)
-time.sleep(30)
-"""
+    assert src.read_bytes() == VALID_MODEL
 
 
 @pytest.fixture
@@ -190,15 +155,6 @@ def test_sigint_on_a_job_that_ended_is_an_error(tmp_path, sig_tool) -> None:
     assert "before SIGINT at 5.0 s: nothing was interrupted; choose a longer job" in r.message
 
 
-MEMORY_TOOL = """
-import sys
-mib = int(sys.argv[1])
-block = bytearray(mib << 20)
-block[::4096] = b"x" * len(block[::4096])  # touch every page: resident, not just reserved
-sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
-"""
-
-
 def test_peak_rss_within_budget(tmp_path) -> None:
     tool = fake_tool(tmp_path, MEMORY_TOOL)
     r = run_gate(tmp_path, "cli.peak_rss", tool, {"args": ["8"]}, expect={"le": 128})
@@ -226,22 +182,6 @@ def test_wall_time(tmp_path) -> None:
     slow = run_gate(tmp_path, "cli.wall_time", tool, expect={"le": 0.2})
     assert slow.status is Status.FAIL and slow.value >= 0.4 and slow.unit == "s"
     assert run_gate(tmp_path, "cli.wall_time", tool, expect={"le": 30}).status is Status.PASS
-
-
-# `write -o PATH [--force]`: honest refuses an existing PATH; `clobber` overwrites it; `noop`
-# exits 0 without writing; `forceless` refuses even with --force; `never` cannot write at all.
-WRITER = """
-import os, sys
-mode, path, force = sys.argv[1], sys.argv[3], "--force" in sys.argv
-exists = os.path.exists(path)
-if mode == "never":
-    print("error: cannot write", file=sys.stderr); sys.exit(1)
-if exists and mode == "noop":
-    sys.exit(0)
-if exists and mode in ("honest", "forceless") and (not force or mode == "forceless"):
-    print(f"error: {path} exists; pass --force", file=sys.stderr); sys.exit(2)
-open(path, "w").write("fresh output\\n")
-"""
 
 
 @pytest.mark.parametrize(

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from _cli_fakes import fake_tool, run_gate
+from _cli_fakes import EXIT_TOOL, fake_tool, run_gate
 
 from albor_gates.engine.results import Status
-
-# A tiny tool: `ok` succeeds, `lie` reports an error but exits 0, `fail` exits 2 with an error,
-# `mute` exits 1 saying nothing, `crash` dies with a traceback, `count` prints "0 errors".
-TOOL = """
-import sys
-cmd = sys.argv[1] if len(sys.argv) > 1 else ""
-if cmd == "ok":
-    print("done")
-elif cmd == "lie":
-    print("Error: model not found: /nonexistent.gguf", file=sys.stderr)
-elif cmd == "fail":
-    print("tool: error: /nonexistent.gguf: no such file", file=sys.stderr)
-    sys.exit(2)
-elif cmd == "mute":
-    sys.exit(1)
-elif cmd == "crash":
-    raise ValueError("boom")
-elif cmd == "count":
-    print("checked 12 files: 0 errors, no failures")
-elif cmd == "segv":
-    import os, signal
-    os.kill(os.getpid(), signal.SIGSEGV)
-elif cmd == "hang":
-    import time
-    time.sleep(60)
-elif cmd == "env":
-    import os
-    sys.exit(1 if "SECRET_TOKEN" in os.environ else 0)
-"""
 
 
 @pytest.fixture
 def tool(tmp_path):
-    return fake_tool(tmp_path, TOOL)
+    return fake_tool(tmp_path, EXIT_TOOL)
 
 
 def test_exit_code_passes_on_success(tmp_path, tool) -> None:

@@ -4,34 +4,13 @@ against honest and lying fake tools (P1, P7, P8, P9, P10; FALSIFY-QA-001/003/004
 from __future__ import annotations
 
 import pytest
-from _cli_fakes import fake_tool, run_gate
+from _cli_fakes import FLAG_TOOL, JSON_TOOL, PHANTOM_TOOL, VERSION_TOOL, fake_tool, run_gate
 from hypothesis import given
 from hypothesis import strategies as st
 
 from albor_gates.checks import cli_json_output
 from albor_gates.checks.cli_phantom_subcommands import parse_subcommands
 from albor_gates.engine.results import Status
-
-# `json` strict JSON; `nan` Python's default json.dumps of a NaN; `extra` JSON plus a line;
-# `jsonl` two JSON lines; `table` text; `big` 5 MiB of JSON; `empty` nothing.
-JSON_TOOL = """
-import json, math, sys
-cmd = sys.argv[1]
-if cmd == "json":
-    print(json.dumps({"decision": "GO", "gates": [{"id": "A", "value": 1.5}]}))
-elif cmd == "nan":
-    print(json.dumps({"decision": "GO", "loss": math.nan}))
-elif cmd == "extra":
-    print(json.dumps({"decision": "GO"})); print("wrote report.json")
-elif cmd == "jsonl":
-    print('{"step": 1}'); print(''); print('{"step": 2}')
-elif cmd == "badline":
-    print('{"step": 1}'); print('{"step": Infinity}')
-elif cmd == "table":
-    print("STATUS GATE\\nPASS   A")
-elif cmd == "big":
-    sys.stdout.write("[" + ",".join(["1"] * (5 << 19)) + "]")
-"""
 
 
 @pytest.fixture
@@ -118,20 +97,6 @@ def test_nonfinite_streams_and_case(tmp_path) -> None:
     )
 
 
-# `--json` switches the format; `--verbose` is accepted and ignored; `--strict` changes the exit.
-FLAG_TOOL = """
-import json, sys, time
-args = sys.argv[1:]
-if "--stamp" in args:
-    print(f"run at {time.time_ns()}")
-if "--json" in args:
-    print(json.dumps({"rows": 2}))
-else:
-    print("rows: 2")
-sys.exit(1 if "--strict" in args else 0)
-"""
-
-
 @pytest.fixture
 def flag_tool(tmp_path):
     return fake_tool(tmp_path, FLAG_TOOL)
@@ -175,15 +140,6 @@ def test_nondeterministic_output_is_an_error_unless_ignored(tmp_path, flag_tool)
     assert (r.status, r.value) == (Status.FAIL, False)  # now the no-op --verbose shows
 
 
-VERSION_TOOL = """
-import sys
-text = {"good": "tool 1.4.2 (3f9c2ab)", "nohash": "tool 1.4.2 (0000000)", "unknown": "tool (unknown)",
-        "fail": "tool 1.4.2"}[sys.argv[1]]
-print(text)
-sys.exit(1 if sys.argv[1] == "fail" else 0)
-"""
-
-
 @pytest.mark.parametrize(
     ("which", "status", "summary"),
     [
@@ -212,40 +168,6 @@ def test_version_must_contain_the_commit(tmp_path) -> None:
     r = run_gate(tmp_path, "cli.version", tool, {"args": ["good"], "contains": ["deadbee"]})
     assert (r.status, r.summary) == (Status.FAIL, "'tool 1.4.2 (3f9c2ab)' lacks 'deadbee'")
     assert r.details["version"] == "1.4.2"
-
-
-# A click-style CLI: `run` works, `tune` is a stub that confesses on --help, `serve` crashes on
-# --help, `bench` only confesses when run bare. `--no-stubs` hides the phantoms.
-PHANTOM_TOOL = """
-import sys
-args = sys.argv[1:]
-HELP = '''Usage: tool [OPTIONS] COMMAND [ARGS]...
-
-Options:
-  --help  Show this message and exit.
-
-Commands:
-  run    Run a model on a prompt, printing the
-         completion (a continuation line).
-  bench  Measure throughput.
-  tune   Fine-tune a model.
-  serve  Serve a model over HTTP.
-'''
-honest = "--no-stubs" in args
-args = [a for a in args if a != "--no-stubs"]
-if args in ([], ["--help"]):
-    print(HELP if not honest else HELP.replace("  tune   Fine-tune a model.\\n", "").replace("  serve  Serve a model over HTTP.\\n", ""))
-elif args == ["tune", "--help"]:
-    print("Usage: tool tune\\n\\nerror: not yet implemented")
-elif args == ["serve", "--help"]:
-    raise RuntimeError("no config")
-elif args == ["bench"]:
-    print("bench: not implemented", file=sys.stderr); sys.exit(1)
-elif len(args) == 2 and args[1] == "--help":
-    print(f"Usage: tool {args[0]} [OPTIONS]")
-else:
-    print("error: missing argument", file=sys.stderr); sys.exit(2)
-"""
 
 
 def test_phantom_subcommands_are_counted(tmp_path) -> None:

@@ -9,24 +9,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from testlib.hf import make_bpe_tokenizer, make_hf_model
 
 from albor_gates.api import evaluate
 from albor_gates.engine.results import Status
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    tok = make_bpe_tokenizer("qwen2", vocab_size=300)
-    return make_hf_model(
-        "qwen2", tmp_path_factory.mktemp("m") / "rel", tokenizer=tok, vocab_size=320, tied=False
-    )
-
-
 @pytest.fixture
-def rel(base, tmp_path) -> Path:
+def rel(tiny_release, tmp_path) -> Path:
     d = tmp_path / "rel"
-    shutil.copytree(base, d)
+    shutil.copytree(tiny_release, d)
     return d
 
 
