@@ -40,6 +40,9 @@ def evaluate(
     options: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
     spec_path: Sequence[str | Path] = (),
+    allow_exec: bool = False,
+    pass_env: Sequence[str] = (),
+    allow_outside_root: bool = False,
 ) -> Verdict:
     """Evaluate one or more spec files and return the verdict.
 
@@ -51,6 +54,9 @@ def evaluate(
         options: check options (``device``, ...).
         now: freeze the clock (timestamps and durations) for reproducible reports.
         spec_path: extra folders searched for ``extends`` short names.
+        allow_exec: run gates that execute programs (else they are SKIPPED).
+        pass_env: environment variables a command may receive when its spec asks.
+        allow_outside_root: read artifact paths outside the run's boundary.
     """
     paths = [specs] if isinstance(specs, (str, Path)) else list(specs)
     plans = [plan_spec(p, spec_path=spec_path) for p in paths]
@@ -60,5 +66,8 @@ def evaluate(
         baseline=Path(baseline) if baseline is not None else None,
         options=dict(options or {}),
         clock=FrozenClock(now) if now is not None else None,
+        allow_exec=allow_exec,
+        pass_env=frozenset(pass_env),
+        allow_outside_root=allow_outside_root,
     )
     return evaluate_plans(plans, opts)

@@ -36,6 +36,9 @@ def check(
     skip: tuple[str, ...],
     spec_path: tuple[Path, ...],
     device: str,
+    allow_exec: bool,
+    pass_env: tuple[str, ...],
+    allow_outside_root: bool,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -50,6 +53,7 @@ def check(
         exit_code_for,
         parse_bindings,
         spec_path_dirs,
+        trust,
         use_color,
     )
     from albor_gates.engine.lint import plan_files
@@ -71,6 +75,7 @@ def check(
         skip=frozenset(skip),
         options={"device": device},
         digest_artifacts=digests or bundle is not None,
+        **trust(allow_exec, pass_env, allow_outside_root),
     )
     verdict = evaluate_plans(runnable, opts)
     if bundle is not None:

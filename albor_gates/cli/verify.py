@@ -81,6 +81,9 @@ def verify(
     bundle: Path | None,
     skip: tuple[str, ...],
     device: str,
+    allow_exec: bool,
+    pass_env: tuple[str, ...],
+    allow_outside_root: bool,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -97,6 +100,7 @@ def verify(
         emit_reports,
         exit_code_for,
         parse_bindings,
+        trust,
         use_color,
     )
     from albor_gates.cli.progress import make_observer
@@ -153,6 +157,7 @@ def verify(
         },
         observer=observer,
         digest_artifacts=digests or bundle is not None,
+        **trust(allow_exec, pass_env, allow_outside_root),
     )
     try:
         verdict = evaluate_plans(plans, opts)
