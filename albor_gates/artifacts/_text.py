@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from albor_gates import numbers
 from albor_gates.errors import ArtifactError
 
 #: Longest quoted value (tensor name, key, dtype string) printed inside an error message.
@@ -184,7 +185,11 @@ def load_json_document(
     if text.startswith("\ufeff"):
         # A UTF-8 byte-order mark is common in hand-edited JSON and harmless.
         text = text[1:]
-    kwargs: dict[str, Any] = {"object_pairs_hook": json_object_pairs}
+    kwargs: dict[str, Any] = {
+        "object_pairs_hook": json_object_pairs,
+        "parse_int": numbers.parse_int,  # config.json: a 401-digit integer is malformed
+        "parse_float": numbers.parse_float,
+    }
     if parse_constant is not None:
         kwargs["parse_constant"] = parse_constant
     try:

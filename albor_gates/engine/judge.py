@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from albor_gates import numbers
 from albor_gates.engine.results import Status
 from albor_gates.errors import EvidenceError
 from albor_gates.spec.bands import to_float32
@@ -41,6 +42,8 @@ def format_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return value if len(value) <= 80 else value[:77] + "..."
+    if isinstance(value, int) and value.bit_length() > 1024:  # str() refuses > 4300 digits
+        return f"an integer of {value.bit_length()} bits"
     return str(value)
 
 
@@ -53,7 +56,7 @@ def as_number(value: Any, op: str) -> float:
     if isinstance(value, bool):
         raise EvidenceError(f"value is a boolean ({format_value(value)}); {op} needs a number")
     if isinstance(value, (int, float)):
-        return float(value)
+        return numbers.to_float(value)
     if isinstance(value, str) and value.strip().lower() in _NONFINITE_STRINGS:
         return float(value.strip().lower().replace("infinity", "inf"))
     raise EvidenceError(f"value {value!r} is not a number; {op} needs a number")
@@ -72,7 +75,7 @@ def _scalar_eq(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
+        return numbers.to_float(a) == numbers.to_float(b)
     return bool(a == b)
 
 
@@ -110,7 +113,7 @@ def _check_op(op: str, bound: Any, value: Any, r: Callable[[float], float]) -> b
         return value is bound
     if op in ("eq", "ne"):
         if isinstance(bound, (int, float)) and not isinstance(bound, bool):
-            same = r(as_number(value, op)) == r(float(bound))
+            same = r(as_number(value, op)) == r(numbers.to_float(bound, "bound"))
         else:
             same = _scalar_eq(value, bound)
         return same if op == "eq" else not same
