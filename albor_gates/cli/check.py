@@ -78,10 +78,11 @@ def check(
         **trust(allow_exec, pass_env, allow_outside_root),
     )
     verdict = evaluate_plans(runnable, opts)
-    if bundle is not None:
-        from albor_gates.engine.bundle import make_bundle, write_bundle
+    extra: dict[Path, str] = {}
+    if bundle is not None:  # written with the reports as one set: all or nothing
+        from albor_gates.engine.bundle import bundle_text, make_bundle
 
-        write_bundle(bundle, make_bundle(runnable, opts, verdict))
+        extra[bundle] = bundle_text(make_bundle(runnable, opts, verdict))
     record = to_record(verdict)
-    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet)
+    emit_reports(record, formats, output_dir, color=use_color(color), quiet=quiet, extra=extra)
     return exit_code_for(verdict.decision.value, strict=strict, internal=verdict.internal_error)
