@@ -39,6 +39,7 @@ def check(
     allow_exec: bool,
     pass_env: tuple[str, ...],
     allow_outside_root: bool,
+    max_header_mib: int,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -75,7 +76,7 @@ def check(
         skip=frozenset(skip),
         options={"device": device},
         digest_artifacts=digests or bundle is not None,
-        **trust(allow_exec, pass_env, allow_outside_root),
+        **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
     verdict = evaluate_plans(runnable, opts)
     extra: dict[Path, str] = {}

@@ -77,6 +77,13 @@ def evaluation_options(f: _F) -> _F:
             is_flag=True,
             help="Read artifact paths that resolve outside --root / the working directory.",
         ),
+        click.option(
+            "--max-header-mib",
+            type=click.IntRange(1, 4096),
+            default=16,
+            show_default=True,
+            help="Largest safetensors header read (real shards need well under 1 MiB).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No table on stdout."),
         click.option(
             "--color/--no-color", default=None, help="Colour the table (default: on a TTY)."
@@ -87,12 +94,15 @@ def evaluation_options(f: _F) -> _F:
     return f
 
 
-def trust(allow_exec: bool, pass_env: Sequence[str], allow_outside_root: bool) -> dict[str, Any]:
-    """The RunOptions fields of the operator's consent (see albor_gates/engine/confine.py)."""
+def trust(
+    allow_exec: bool, pass_env: Sequence[str], allow_outside_root: bool, max_header_mib: int
+) -> dict[str, Any]:
+    """The RunOptions fields of the operator's consent and limits (engine/confine.py)."""
     return {
         "allow_exec": allow_exec,
         "pass_env": frozenset(pass_env),
         "allow_outside_root": allow_outside_root,
+        "max_header_bytes": max_header_mib * 1024 * 1024,
     }
 
 

@@ -84,6 +84,7 @@ def verify(
     allow_exec: bool,
     pass_env: tuple[str, ...],
     allow_outside_root: bool,
+    max_header_mib: int,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -157,7 +158,7 @@ def verify(
         },
         observer=observer,
         digest_artifacts=digests or bundle is not None,
-        **trust(allow_exec, pass_env, allow_outside_root),
+        **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
     try:
         verdict = evaluate_plans(plans, opts)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from albor_gates._version import __version__
 from albor_gates.artifacts.files import sha256_path
+from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, set_header_cap
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine import confine
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
@@ -79,6 +80,7 @@ class RunOptions:
         allow_exec: run gates that execute programs (see engine/confine.py); else SKIPPED.
         pass_env: environment variable names a command may receive (the operator's allow-list).
         allow_outside_root: read artifact paths outside the boundary (engine/confine.py).
+        max_header_bytes: the largest safetensors header read (artifacts/limits.py).
     """
 
     root: Path | None = None
@@ -94,6 +96,7 @@ class RunOptions:
     allow_exec: bool = False
     pass_env: frozenset[str] = frozenset()
     allow_outside_root: bool = False
+    max_header_bytes: int = DEFAULT_HEADER_CAP
 
 
 @dataclass(frozen=True)
@@ -478,6 +481,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         KeyboardInterrupt: when interrupted (nothing is returned).
     """
     opts = opts or RunOptions()
+    set_header_cap(opts.max_header_bytes)
     clock = opts.clock or clock_from_env()
     generated = clock.now()
     all_ids = {g.id for p in plans for g in p.gates}

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from albor_gates import numbers
 from albor_gates.errors import ArtifactError, UsageError
 
 FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
@@ -185,8 +186,11 @@ def _read_json(path: Path, cap: int, what: str) -> Any:
         raise ArtifactError(f"{path}: {what} is {size} bytes, over the {cap}-byte limit")
     try:
         with path.open("rb") as fh:
-            return json.loads(fh.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            # a 401-digit integer is a malformed file, not an OverflowError later (issue 11 §5)
+            return json.loads(
+                fh.read(), parse_int=numbers.parse_int, parse_float=numbers.parse_float
+            )
+    except (UnicodeDecodeError, ValueError) as e:
         raise ArtifactError(f"{path}: {what} is not valid JSON: {e}") from e
     except OSError as e:
         raise ArtifactError(f"{path}: cannot read {what}: {e.strerror or e}") from e
