@@ -45,7 +45,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 GO (and WARN unless --strict), 1 NO-GO, 2 broken spec or usage,
-    3 internal error, 130 interrupted.
+    3 internal error, 130 interrupted, 143 / 129 terminated (SIGTERM / SIGHUP).
     """
 
 
