@@ -11,11 +11,14 @@ is the largest header the default cap (16 MiB) admits.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from testlib.many_tensors import write_many_tensors  # noqa: E402
 
 CHILD = r"""
 import resource, sys, time
@@ -30,24 +33,6 @@ print(len(h.tensors), dt, (after - before) / 1024)
 """
 
 
-def write(path: Path, n: int) -> int:
-    header = {
-        f"model.layers.{i // 9}.mlp.experts.{i % 9}.down_proj.weight": {
-            "dtype": "F32",
-            "shape": [1],
-            "data_offsets": [4 * i, 4 * i + 4],
-        }
-        for i in range(n)
-    }
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)
-    with path.open("wb") as fh:
-        fh.write(len(raw).to_bytes(8, "little"))
-        fh.write(raw)
-        fh.truncate(8 + len(raw) + 4 * n)  # sparse data section
-    return len(raw)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=int, default=17000)
@@ -57,7 +42,7 @@ def main() -> None:
         for k in (1, 2, 4, 8):
             n = args.base * k
             path = Path(tmp) / f"h{n}.safetensors"
-            size = write(path, n)
+            size = write_many_tensors(path, n)
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True
             ).stdout.split()

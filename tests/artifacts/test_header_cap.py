@@ -6,31 +6,16 @@ over 16 MiB is refused before it is read, and ``--max-header-mib`` moves the cap
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
+
+from testlib.many_tensors import write_many_tensors
 
 from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, header_cap
 
 
-def _write(path: Path, n: int) -> int:
-    header = {
-        f"model.layers.{i}.weight": {
-            "dtype": "F32",
-            "shape": [1],
-            "data_offsets": [4 * i, 4 * i + 4],
-        }
-        for i in range(n)
-    }
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    path.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(4 * n))
-    return len(raw)
-
-
 def test_a_hostile_header_over_the_cap_is_refused_fast(gates, tmp_path) -> None:
     model = tmp_path / "model.safetensors"
-    size = _write(model, 230_000)  # ~18 MB of real JSON: over the default cap
+    size = write_many_tensors(model, 160_000)  # ~18 MB of real JSON: over the default cap
     assert size > DEFAULT_HEADER_CAP
     t0 = time.perf_counter()
     r = gates("verify", str(model), "-f", "json")
@@ -41,7 +26,7 @@ def test_a_hostile_header_over_the_cap_is_refused_fast(gates, tmp_path) -> None:
 
 def test_the_cap_is_configurable_per_run(gates, tmp_path) -> None:
     model = tmp_path / "model.safetensors"
-    size = _write(model, 20_000)  # ~1.3 MB: a big real shard, under the default
+    size = write_many_tensors(model, 12_000)  # ~1.3 MB: a big real shard, under the default
     r = gates("verify", str(model), "-f", "json", "--max-header-mib", "1")
     assert f"header length field claims {size} bytes, above the 1048576-byte limit" in r.out
     r = gates("verify", str(model), "-f", "json")
