@@ -45,6 +45,23 @@ def inside(path: Path, dirs: Iterable[Path]) -> bool:
     return any(real.is_relative_to(d) for d in (*dirs, *bundled))
 
 
+def path_refusal(name: str, path: Path, dirs: Sequence[Path], *, allow_outside: bool) -> str:
+    """Why the run may not read ``path``; empty when it may (a missing file is not refused).
+
+    A path the OS cannot even look up (too long, a symlink loop) is refused here, so that no
+    later ``exists()`` or ``resolve()`` raises out of the engine.
+    """
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as e:
+        return f"artifact {name!r}: {str(path)[:200]}: {e.strerror or e}; fix the path"
+    if allow_outside or inside(path, dirs):
+        return ""
+    return outside_reason(name, path, dirs)
+
+
 def outside_reason(name: str, path: Path, dirs: Sequence[Path]) -> str:
     """The one-line refusal for an artifact path outside the boundary."""
     where = " or ".join(str(d) for d in dirs)

@@ -131,9 +131,7 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
             bound[name] = BoundArtifact(name, pa.ref, None, tuple(pa.ref.command))
         elif pa.ref.path is not None:
             path = _resolve(pa, opts.root or _spec_root(plan))
-            refused = ""
-            if not opts.allow_outside_root and not confine.inside(path, fence):
-                refused = confine.outside_reason(name, path, fence)
+            refused = confine.path_refusal(name, path, fence, allow_outside=opts.allow_outside_root)
             bound[name] = BoundArtifact(name, pa.ref, path, None, refused)
         elif name in used:
             unbound.append(name)

@@ -141,3 +141,13 @@ def test_fork_pr_simulation_with_the_ci_example_flags(pr: Path, secret: Path, ga
     assert why["RUN"].startswith("not run: the gate runs command artifact 't'")
     assert why["LOG"].startswith(f"artifact 'log': {secret} resolves to {secret}, outside ")
     assert all("\n" not in m for m in why.values())
+
+
+def test_a_path_the_os_cannot_look_up_is_one_line_not_a_crash(pr: Path) -> None:
+    # found by `make fuzz`: Path.exists() raised ENAMETOOLONG out of evaluate()
+    (r,) = evaluate(_spec(pr, *_log_gate("x" * 300))).results
+    assert r.status is Status.ERROR and not r.internal_error
+    assert (
+        r.message
+        == f"artifact 'log': {str(pr / ('x' * 300))[:200]}: File name too long; fix the path"
+    )
