@@ -43,6 +43,9 @@ def evaluate(
     options: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
     spec_path: Sequence[str | Path] = (),
+    allow_exec: bool = False,
+    pass_env: Sequence[str] = (),
+    allow_outside_root: bool = False,
     **setting_values: Any,
 ) -> Verdict:
     """Evaluate one or more spec files and return the verdict.
@@ -60,6 +63,9 @@ def evaluate(
         options: the run settings as a mapping (validated like keyword arguments).
         now: freeze the clock (timestamps and durations) for reproducible reports.
         spec_path: extra folders searched for ``extends`` short names.
+        allow_exec: run gates that execute programs (else they are SKIPPED).
+        pass_env: environment variables a command may receive when its spec asks.
+        allow_outside_root: read artifact paths outside the run's boundary.
         **setting_values: the run settings as keyword arguments.
 
     Raises:
@@ -77,5 +83,8 @@ def evaluate(
         baseline=Path(baseline) if baseline is not None else None,
         settings=run_settings,
         clock=FrozenClock(now) if now is not None else None,
+        allow_exec=allow_exec,
+        pass_env=frozenset(pass_env),
+        allow_outside_root=allow_outside_root,
     )
     return evaluate_plans(plans, opts)

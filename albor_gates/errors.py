@@ -12,6 +12,8 @@ Exit codes (named so tests and docs quote the same numbers):
 2     a broken spec, evidence schema or command-line usage
 3     an internal bug (with a hint to report it)
 130   interrupted (Ctrl-C); no report that reads as complete
+143   terminated (SIGTERM); likewise, child processes cleaned up
+129   hung up (SIGHUP); likewise
 ====  =========================================================
 """
 
@@ -107,6 +109,18 @@ class InternalError(GatesError):
     """A bug in albor-gates itself."""
 
     exit_code = EXIT_INTERNAL
+
+
+class Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP reached ``gates``: unwound like Ctrl-C, exit 128 + the signal.
+
+    A KeyboardInterrupt, so every path that cleans up after Ctrl-C (the process groups a spec
+    launched, staged report files) cleans up after these too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class Interrupted(GatesError):

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from albor_gates import numbers
 from albor_gates.errors import ArtifactError
 
 #: Longest quoted value (tensor name, key, dtype string) printed inside an error message.
@@ -194,7 +195,11 @@ def load_json_document(
         ArtifactError: not UTF-8, not JSON, nested too deeply, or a repeated key anywhere.
     """
     text = decode_utf8(path, data, what=what, fix=fix)
-    kwargs: dict[str, Any] = {"object_pairs_hook": json_object_pairs}
+    kwargs: dict[str, Any] = {
+        "object_pairs_hook": json_object_pairs,
+        "parse_int": numbers.parse_int,  # config.json: a 401-digit integer is malformed
+        "parse_float": numbers.parse_float,
+    }
     if parse_constant is not None:
         kwargs["parse_constant"] = parse_constant
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from albor_gates import numbers
 from albor_gates.errors import EvidenceError, SpecError
 from albor_gates.spec.yamlsafe import load_yaml_text
 
@@ -130,6 +131,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_HOOKS: dict[str, Any] = {
+    "object_pairs_hook": _no_duplicates,
+    "parse_constant": _parse_constant,
+    "parse_int": numbers.parse_int,  # a 401-digit integer is a bad file, not an exit 3
+    "parse_float": numbers.parse_float,
+}
+
+
 def read_json(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
     """Read a JSON document (NaN/Infinity allowed; duplicate keys rejected).
 
@@ -139,7 +148,7 @@ def read_json(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
     _check_size(path, max_bytes)
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_parse_constant)
+        return json.loads(text, **_HOOKS)
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read: {e.strerror}") from e
     except UnicodeDecodeError as e:
@@ -171,11 +180,7 @@ def iter_jsonl(path: Path, *, max_line: int = MAX_LINE_BYTES) -> Iterator[tuple[
             try:
                 yield (
                     lineno,
-                    json.loads(
-                        raw.rstrip(b"\r\n").decode("utf-8"),
-                        object_pairs_hook=_no_duplicates,
-                        parse_constant=_parse_constant,
-                    ),
+                    json.loads(raw.rstrip(b"\r\n").decode("utf-8"), **_HOOKS),
                 )
             except UnicodeDecodeError as e:
                 raise EvidenceError(f"{path}:{lineno}: not UTF-8 text") from e

@@ -35,20 +35,29 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> st
     return h.hexdigest()
 
 
-def sha256_tree(path: Path) -> str:
-    """Return a digest of a folder: sha256 over sorted ``relpath\\0sha256\\n`` lines.
+def tree_digests(path: Path) -> list[tuple[str, str]]:
+    """``(relpath, sha256)`` of every file in a folder, sorted; a link as ``link:TARGET``.
 
     Symbolic links are recorded by their target text, not followed, so a link cannot pull
     files from outside the folder into the digest.
     """
-    h = hashlib.sha256()
     try:
         entries = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
     except OSError as e:
         raise EvidenceError(f"{path}: cannot list: {e.strerror}") from e
-    for p in entries:
-        rel = p.relative_to(path).as_posix()
-        digest = "link:" + str(p.readlink()) if p.is_symlink() else sha256_file(p)
+    return [
+        (
+            p.relative_to(path).as_posix(),
+            "link:" + str(p.readlink()) if p.is_symlink() else sha256_file(p),
+        )
+        for p in entries
+    ]
+
+
+def sha256_tree(path: Path) -> str:
+    """Return a digest of a folder: sha256 over sorted ``relpath\\0sha256\\n`` lines."""
+    h = hashlib.sha256()
+    for rel, digest in tree_digests(path):
         h.update(f"{rel}\0{digest}\n".encode())
     return h.hexdigest()
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
+from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, header_cap
 from albor_gates.errors import ArtifactError
 
 from ._text import (
@@ -59,8 +60,8 @@ from ._text import (
     short_json,
 )
 
-#: Largest header accepted, in bytes (the Rust crate's ``MAX_HEADER_SIZE``).
-MAX_HEADER_BYTES = 100_000_000
+#: Largest header accepted by default, in bytes (per run: artifacts/limits.py).
+MAX_HEADER_BYTES = DEFAULT_HEADER_CAP
 
 #: Bits per element of every dtype the reference crate knows (``Dtype`` in ``tensor.rs``, 0.8).
 DTYPE_BITS: Mapping[str, int] = MappingProxyType(
@@ -292,10 +293,11 @@ def _parse(f: BinaryIO, size: int, path: Path) -> SafetensorsHeader:
     n = int.from_bytes(head, "little")
     # The cap is checked before the length is used for anything: a lying length must not size
     # an allocation or a read.
-    if n > MAX_HEADER_BYTES:
+    cap = header_cap()
+    if n > cap:
         raise ArtifactError(
-            f"{name}: header length field claims {n} bytes, above the {MAX_HEADER_BYTES}-byte "
-            f"limit (absolute offset 0): {_NOT_SAFETENSORS}"
+            f"{name}: header length field claims {n} bytes, above the {cap}-byte limit "
+            f"(absolute offset 0): {_NOT_SAFETENSORS} (or raise the cap: --max-header-mib)"
         )
     if n > size - 8:
         raise ArtifactError(

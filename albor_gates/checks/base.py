@@ -77,16 +77,20 @@ class BoundArtifact:
         ref: its declaration.
         path: the resolved path (None for a command).
         command: the command argv (None for a path).
+        refused: why the run may not read it (a path outside the boundary); empty when allowed.
     """
 
     name: str
     ref: ArtifactRef
     path: Path | None
     command: tuple[str, ...] | None
+    refused: str = ""
 
     @property
     def present(self) -> bool:
-        """Whether the path exists (always True for a command)."""
+        """Whether the path exists (always True for a command; False when refused)."""
+        if self.refused:
+            return False
         return self.command is not None or (self.path is not None and self.path.exists())
 
     def display(self) -> str:

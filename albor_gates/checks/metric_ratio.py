@@ -25,7 +25,7 @@ from pydantic import field_validator
 
 from albor_gates.checks._records import RecordQuery, _valid_path, field_value, select_record
 from albor_gates.checks.base import Context, Measurement
-from albor_gates.errors import EvidenceError
+from albor_gates.numbers import to_float
 
 KIND = "metric.ratio"
 VERSION = 1
@@ -53,9 +53,7 @@ class Params(RecordQuery):
 
 
 def _number(path: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise EvidenceError(f"{path}: {name} is {value!r}, not a number")
-    return float(value)
+    return to_float(value, f"{path}: {name}")
 
 
 def measure(ctx: Context, params: Params) -> Measurement:

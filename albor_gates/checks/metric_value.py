@@ -28,6 +28,7 @@ from pydantic import field_validator
 from albor_gates.checks._records import RecordQuery, _valid_path, field_value, select_record
 from albor_gates.checks.base import Context, Measurement
 from albor_gates.errors import EvidenceError
+from albor_gates.numbers import to_float
 
 KIND = "metric.value"
 VERSION = 1
@@ -63,7 +64,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
             "value; point field at one number (or use metric.all_true / metric.count)"
         )
     if params.scale != 1.0 and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = value * params.scale
+        value = to_float(value, f"{ctx.path('source')}: {params.field}") * params.scale
     return Measurement(
         value=value,
         subject=params.name or params.field,

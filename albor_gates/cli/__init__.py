@@ -7,6 +7,7 @@ mapped to one-line messages and exit codes in :func:`main` (see :mod:`albor_gate
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -30,6 +31,7 @@ from albor_gates.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     GatesError,
+    Signalled,
     SpecError,
 )
 
@@ -43,7 +45,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 GO (and WARN unless --strict), 1 NO-GO, 2 broken spec or usage,
-    3 internal error, 130 interrupted.
+    3 internal error, 130 interrupted, 143 / 129 terminated (SIGTERM / SIGHUP).
     """
 
 
@@ -65,11 +67,23 @@ for _cmd in (
     cli.add_command(_cmd)
 
 
+def _raise_signalled(signum: int, frame: object) -> None:
+    raise Signalled(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the documented code."""
+    # SIGTERM / SIGHUP unwind like Ctrl-C: child process groups are killed, nothing staged stays
+    held = {s: signal.signal(s, _raise_signalled) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         code = cli.main(args=argv, prog_name="gates", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as e:
+        # click turns a KeyboardInterrupt (Signalled included) into Abort; the cause stays
+        sig = e if isinstance(e, Signalled) else e.__context__
+        if isinstance(sig, Signalled):
+            name = signal.Signals(sig.signum).name
+            click.echo(f"gates: terminated by {name}; no report was written", err=True)
+            sys.exit(128 + sig.signum)
         click.echo("gates: interrupted; no report was written", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as e:
@@ -87,4 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # noqa: BLE001 - the last line of defence: exit 3, never a traceback
         click.echo(f"gates: internal error: {type(e).__name__}: {e} ({ISSUE_HINT})", err=True)
         sys.exit(EXIT_INTERNAL)
+    finally:
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
     sys.exit(code if isinstance(code, int) else 0)

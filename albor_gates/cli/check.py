@@ -36,6 +36,10 @@ def check(
     skip: tuple[str, ...],
     spec_path: tuple[Path, ...],
     device: str,
+    allow_exec: bool,
+    pass_env: tuple[str, ...],
+    allow_outside_root: bool,
+    max_header_mib: int,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -44,7 +48,7 @@ def check(
     Bundles (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the
     specs that extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
     """
-    from albor_gates.cli.common import discover, parse_bindings, spec_path_dirs
+    from albor_gates.cli.common import discover, parse_bindings, spec_path_dirs, trust
     from albor_gates.cli.session import Session
     from albor_gates.engine.lint import plan_files
     from albor_gates.engine.run import RunOptions
@@ -66,6 +70,7 @@ def check(
         skip=frozenset(skip),
         settings=settings,
         digest_artifacts=digests or bundle is not None,
+        **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
     session = Session(formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle)
     return session.run(runnable, opts)

@@ -61,6 +61,30 @@ def evaluation_options(f: _F) -> _F:
             "--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO)."
         ),
         click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]"),
+        click.option(
+            "--allow-exec",
+            is_flag=True,
+            help="Run gates that execute programs (cli.* kinds, command artifacts); without it "
+            "they are SKIPPED. Never give it to specs from an untrusted fork.",
+        ),
+        click.option(
+            "--pass-env",
+            multiple=True,
+            metavar="NAME",
+            help="An environment variable a command may receive when its spec asks (repeatable).",
+        ),
+        click.option(
+            "--allow-outside-root",
+            is_flag=True,
+            help="Read artifact paths that resolve outside --root / the working directory.",
+        ),
+        click.option(
+            "--max-header-mib",
+            type=click.IntRange(1, 4096),
+            default=16,
+            show_default=True,
+            help="Largest safetensors header read (real shards need well under 1 MiB).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No table on stdout."),
         click.option(
             "--color/--no-color", default=None, help="Colour the table (default: on a TTY)."
@@ -69,6 +93,18 @@ def evaluation_options(f: _F) -> _F:
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def trust(
+    allow_exec: bool, pass_env: Sequence[str], allow_outside_root: bool, max_header_mib: int
+) -> dict[str, Any]:
+    """The RunOptions fields of the operator's consent and limits (engine/confine.py)."""
+    return {
+        "allow_exec": allow_exec,
+        "pass_env": frozenset(pass_env),
+        "allow_outside_root": allow_outside_root,
+        "max_header_bytes": max_header_mib * 1024 * 1024,
+    }
 
 
 def spec_path_dirs(extra: Sequence[Path]) -> list[Path]:

@@ -51,7 +51,7 @@ def dogfood(
     from albor_gates.engine.record import to_record
     from albor_gates.engine.run import RunOptions, restrict
     from albor_gates.errors import UsageError
-    from albor_gates.io import atomic_write_text
+    from albor_gates.io import write_set
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
     from albor_gates.render.dogfood import render_dogfood
@@ -92,8 +92,7 @@ def dogfood(
     # the ship spec's own reports: its HTML carries the AC-SHIP2-003 loss trajectory
     files["ship-model-2-report.json"] = RENDERERS[Format.JSON](ship_rec)
     files["ship-model-2-report.html"] = RENDERERS[Format.HTML](ship_rec)
-    for name, text in sorted(files.items()):
-        atomic_write_text(out / name, text)
+    write_set({out / name: text for name, text in sorted(files.items())})  # all or nothing
     if not quiet:
         click.echo(text_renderer.render(dog_rec, color=use_color(color)), nl=False)
         click.echo(f"verdict document: {out / 'dogfood-verdict.md'}")

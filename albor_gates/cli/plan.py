@@ -14,12 +14,16 @@ from albor_gates.cli.common import spec_path_option
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-a", "--artifact", "artifacts", multiple=True, metavar="NAME=PATH")
 @click.option("--skip", multiple=True, metavar="GATE")
+@click.option("--allow-exec", is_flag=True, help="Plan as `gates check --allow-exec` would run.")
+@click.option("--allow-outside-root", is_flag=True, help="As `gates check --allow-outside-root`.")
 @spec_path_option()
 def plan(
     specs: tuple[Path, ...],
     root: Path | None,
     artifacts: tuple[str, ...],
     skip: tuple[str, ...],
+    allow_exec: bool,
+    allow_outside_root: bool,
     spec_path: tuple[Path, ...],
 ) -> None:
     """Show the gates SPECS would run: check kinds, artifacts, what needs torch or a GPU.
@@ -38,7 +42,13 @@ def plan(
         raise UsageError("no specs given and no ./specs folder here: pass a spec file or folder")
     plans = plan_files(discover(specs or (Path("specs"),)), spec_path_dirs(spec_path))
     runnable = [p for p in plans if p.spec_set.root.spec.kind == "spec"]
-    opts = RunOptions(root=root, artifacts=parse_bindings(artifacts), skip=frozenset(skip))
+    opts = RunOptions(
+        root=root,
+        artifacts=parse_bindings(artifacts),
+        skip=frozenset(skip),
+        allow_exec=allow_exec,
+        allow_outside_root=allow_outside_root,
+    )
     rows, notes = preview(runnable, opts, clock_from_env().now().date())
     width = max([len(r.gate) for r in rows] + [4])
     click.echo(f"{'GATE':<{width}} {'CHECK':<26} {'NEEDS':<16} PLAN")
@@ -56,5 +66,9 @@ def plan(
             else ""
         )
     )
+    execs = [r.gate for r in rows if "exec" in r.needs]
+    if execs:
+        consent = "allowed (--allow-exec)" if allow_exec else "SKIPPED without --allow-exec"
+        click.echo(f"{len(execs)} gates execute programs, {consent}: {', '.join(execs)}")
     for n in notes:
         click.echo(n)

@@ -50,10 +50,11 @@ class Session:
     def run(self, plans: list[Plan], opts: RunOptions) -> int:
         """Evaluate, write the bundle and the reports; return the exit code."""
         verdict = self.evaluate(plans, opts)
-        if self.bundle is not None:
-            from albor_gates.engine.bundle import make_bundle, write_bundle
+        extra: dict[Path, str] = {}
+        if self.bundle is not None:  # written with the reports as one set: all or nothing
+            from albor_gates.engine.bundle import bundle_text, make_bundle
 
-            write_bundle(self.bundle, make_bundle(plans, opts, verdict))
+            extra[self.bundle] = bundle_text(make_bundle(plans, opts, verdict))
         from albor_gates.engine.record import to_record
 
         emit_reports(
@@ -62,6 +63,7 @@ class Session:
             self.output_dir,
             color=use_color(self.color),
             quiet=self.quiet,
+            extra=extra,
         )
         return self.exit_code(verdict)
 
@@ -109,33 +111,37 @@ def emit_reports(
     *,
     color: bool,
     quiet: bool,
+    extra: Mapping[Path, str] | None = None,
 ) -> list[Path]:
-    """Write the chosen formats to ``output_dir`` (atomically) or print one to stdout.
+    """Write the chosen formats to ``output_dir`` or print one to stdout.
+
+    The report files and ``extra`` (the ``--bundle`` file) are one set: all are written or
+    none (:func:`albor_gates.io.write_set`), before anything is printed.
 
     Returns:
         The files written.
     """
-    from albor_gates.io import atomic_write_text
+    from albor_gates.io import write_set
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
 
     if os.environ.get("RANK", "0") != "0":
         return []  # under torchrun every rank evaluates; rank 0 alone reports
     fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
-    written: list[Path] = []
+    if output_dir is None and len([f for f in fmts if f is not Format.TEXT]) > 1:
+        raise UsageError("several --format values need --output-dir DIR")
+    files: dict[Path, str] = {}
+    if output_dir is not None:
+        files = {output_dir / FILENAMES[f]: RENDERERS[f](record) for f in fmts}
+    write_set({**files, **(extra or {})})
+    written = list(files)
     if output_dir is None:
         non_text = [f for f in fmts if f is not Format.TEXT]
-        if len(non_text) > 1:
-            raise UsageError("several --format values need --output-dir DIR")
         if non_text:
             click.echo(RENDERERS[non_text[0]](record), nl=False)
         elif not quiet:
             click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
     else:
-        for f in fmts:
-            path = output_dir / FILENAMES[f]
-            atomic_write_text(path, RENDERERS[f](record))
-            written.append(path)
         if Format.GITHUB in fmts:
             click.echo(RENDERERS[Format.GITHUB](record), nl=False)
         if not quiet:

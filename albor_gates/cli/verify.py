@@ -68,6 +68,10 @@ def verify(
     bundle: Path | None,
     skip: tuple[str, ...],
     device: str,
+    allow_exec: bool,
+    pass_env: tuple[str, ...],
+    allow_outside_root: bool,
+    max_header_mib: int,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -82,7 +86,7 @@ def verify(
     """
     from dataclasses import asdict
 
-    from albor_gates.cli.common import parse_bindings
+    from albor_gates.cli.common import parse_bindings, trust
     from albor_gates.cli.session import Session
     from albor_gates.cli.verify_suites import load_policy
     from albor_gates.engine.plan import build_plan
@@ -132,6 +136,7 @@ def verify(
         skip=frozenset(skip),
         settings=settings,
         digest_artifacts=digests or bundle is not None,
+        **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
     session = Session(
         formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle, progress=True

@@ -195,8 +195,6 @@ def load_bundle(
     return plans, opts, data
 
 
-def write_bundle(path: Path, bundle: Mapping[str, Any]) -> None:
-    """Write a bundle atomically."""
-    from albor_gates.io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(bundle, indent=1, sort_keys=True, allow_nan=False) + "\n")
+def bundle_text(bundle: Mapping[str, Any]) -> str:
+    """The bundle file's text (written with the reports as one set, see io.write_set)."""
+    return json.dumps(bundle, indent=1, sort_keys=True, allow_nan=False) + "\n"

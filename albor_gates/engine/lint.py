@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from albor_gates.engine.confine import exec_summary
 from albor_gates.engine.plan import Plan, build_plan
 from albor_gates.errors import Problem, SpecError
 from albor_gates.spec.loader import SpecResolver
@@ -46,4 +47,6 @@ def lint_files(files: Sequence[Path], extra_dirs: Sequence[Path] = ()) -> str:
     """Lint files and return a one-line summary (raises SpecError on problems)."""
     plans = plan_files(files, extra_dirs)
     gates = sum(len(p.spec_set.root.spec.gates) for p in plans)
-    return f"{len(plans)} spec files, {gates} gates: no problems"
+    summary = f"{len(plans)} spec files, {gates} gates: no problems"
+    execs = exec_summary(plans)
+    return f"{summary}\n{execs}" if execs else summary

@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from albor_gates.engine.plan import Plan
+from albor_gates.checks.base import BoundArtifact
+from albor_gates.engine import confine
+from albor_gates.engine.plan import Plan, PlannedGate
 from albor_gates.engine.run import RunOptions, bind_artifacts
 
 
@@ -45,13 +47,21 @@ def preview(
     notes: list[str] = []
     for plan in plans:
         declared = {k: v for k, v in opts.artifacts.items() if k in plan.artifacts}
-        bound = bind_artifacts(plan, RunOptions(root=opts.root, artifacts=declared))
+        bound = bind_artifacts(
+            plan,
+            RunOptions(
+                root=opts.root, artifacts=declared, allow_outside_root=opts.allow_outside_root
+            ),
+        )
         for g in plan.gates:
+            refused = confine.refusal(g, bound, allow_exec=opts.allow_exec, pass_env=opts.pass_env)
             names = tuple(sorted(set(g.bindings.values())))
             missing = tuple(n for n in names if not bound[n].present)
             optional = [n for n in missing if bound[n].ref.optional or n in _optional_roles(g)]
             if g.id in opts.skip:
                 outcome = "skip (--skip)"
+            elif refused is not None:
+                outcome = ("ERROR: " if refused[0] else "SKIPPED: ") + refused[1]
             elif missing and len(optional) < len(missing):
                 outcome = "ERROR: missing " + ", ".join(m for m in missing if m not in optional)
             elif missing:
@@ -64,7 +74,7 @@ def preview(
                     plan.spec_id,
                     g.id,
                     g.kind.KIND,
-                    tuple(sorted(g.kind.NEEDS)),
+                    tuple(sorted(g.kind.NEEDS | _exec(g, bound))),
                     names,
                     missing,
                     size,
@@ -78,6 +88,10 @@ def preview(
                     f"({w.spec.doc.file}:{w.line}): the run would be NO-GO"
                 )
     return rows, notes
+
+
+def _exec(g: PlannedGate, bound: dict[str, BoundArtifact]) -> frozenset[str]:
+    return frozenset({"exec"}) if confine.needs_exec(g, confine.commands(bound)) else frozenset()
 
 
 def _optional_roles(g: object) -> set[str]:

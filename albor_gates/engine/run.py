@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 
 from albor_gates._version import __version__
 from albor_gates.artifacts.files import sha256_path
+from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, set_header_cap
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
+from albor_gates.engine import confine
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
 from albor_gates.engine.clock import Clock, clock_from_env
 from albor_gates.engine.decide import decide
@@ -76,6 +78,10 @@ class RunOptions:
         environment: override of the recorded environment (golden tests).
         replay: recorded measurements to judge instead of measuring.
         digest_artifacts: record every present artifact's sha256 in the report (attestations).
+        allow_exec: run gates that execute programs (see engine/confine.py); else SKIPPED.
+        pass_env: environment variable names a command may receive (the operator's allow-list).
+        allow_outside_root: read artifact paths outside the boundary (engine/confine.py).
+        max_header_bytes: the largest safetensors header read (artifacts/limits.py).
     """
 
     root: Path | None = None
@@ -88,6 +94,10 @@ class RunOptions:
     environment: Mapping[str, Any] | None = None
     replay: Replay | None = None
     digest_artifacts: bool = False
+    allow_exec: bool = False
+    pass_env: frozenset[str] = frozenset()
+    allow_outside_root: bool = False
+    max_header_bytes: int = DEFAULT_HEADER_CAP
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,7 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
     used |= {w.waiver.artifact or w.gate.primary_artifact or "" for w in plan.waivers} - {""}
     bound: dict[str, BoundArtifact] = {}
     unbound: list[str] = []
+    fence = confine.boundary(plan, opts.root)
     for name, pa in sorted(plan.artifacts.items()):
         override = opts.artifacts.get(name)
         if override is not None:
@@ -120,9 +131,9 @@ def bind_artifacts(plan: Plan, opts: RunOptions) -> dict[str, BoundArtifact]:
         elif pa.ref.command is not None:
             bound[name] = BoundArtifact(name, pa.ref, None, tuple(pa.ref.command))
         elif pa.ref.path is not None:
-            bound[name] = BoundArtifact(
-                name, pa.ref, _resolve(pa, opts.root or _spec_root(plan)), None
-            )
+            path = _resolve(pa, opts.root or _spec_root(plan))
+            refused = confine.path_refusal(name, path, fence, allow_outside=opts.allow_outside_root)
+            bound[name] = BoundArtifact(name, pa.ref, path, None, refused)
         elif name in used:
             unbound.append(name)
     if unbound:
@@ -190,6 +201,8 @@ class _Context:
         art = self.artifact(role)
         if art.path is None:
             raise EvidenceError(f"artifact {art.name!r} is a command, not a path")
+        if art.refused:
+            raise EvidenceError(art.refused)
         if not art.path.exists():
             raise EvidenceError(f"{art.path}: not found (artifact {art.name!r})")
         if not (art.path.is_file() or art.path.is_dir()):
@@ -282,6 +295,10 @@ def _measure_gate(
         return _replayed(pg, spec_id, base, opts, baseline)
     if pg.id in opts.skip:
         return replace(base, status=Status.SKIPPED, message="skipped on request (--skip)")
+    refused = confine.refusal(pg, bound, allow_exec=opts.allow_exec, pass_env=opts.pass_env)
+    if refused is not None:  # no consent to execute, or a path outside the boundary
+        status = Status.ERROR if refused[0] else Status.SKIPPED
+        return replace(base, status=status, message=refused[1])
     for role in pg.kind.ROLES:  # an absent optional artifact in a required role → SKIPPED
         name = pg.bindings[role]
         art = bound[name]
@@ -405,7 +422,7 @@ def _waivers(
         actual: str | None = None
         if replay is not None:
             actual = replay.digests.get((spec_id, art_name))
-        elif art is not None and art.path is not None and art.path.exists():
+        elif art is not None and art.path is not None and art.present:
             key = str(art.path.resolve())
             try:
                 if key not in digests:
@@ -479,6 +496,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         KeyboardInterrupt: when interrupted (nothing is returned).
     """
     opts = opts or RunOptions()
+    set_header_cap(opts.max_header_bytes)
     clock = opts.clock or clock_from_env()
     generated = clock.now()
     all_ids = {g.id for p in plans for g in p.gates}
@@ -540,7 +558,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
                 key = str(path.resolve())
                 if key not in digests:
                     digests[key] = sha256_path(path)
-            size = path.stat().st_size if path is not None and path.is_file() else None
+            size = path.stat().st_size if path is not None and exists and path.is_file() else None
             sha = digests.get(str(path.resolve())) if path is not None and exists else None
             artifacts[(spec_id, name)] = ArtifactInfo(
                 name, art.ref.kind, art.display(), exists, size, sha

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.render.html import environment
+from albor_gates.render.sanitize import markdown, walk
 
 SECTIONS = {
     0: "Provenance + identity",
@@ -104,7 +105,8 @@ def render_dogfood(
         ``no-go.md`` for NO-GO.
     """
     env = environment()
-    ctx = context(dogfood, ship)
+    # every value from a record is Markdown-escaped once, here; the templates' own markup is not
+    ctx = context(walk(dogfood, markdown), walk(ship, markdown) if ship is not None else None)
     out = {"dogfood-verdict.md": env.get_template("dogfood-verdict.md.j2").render(**ctx)}
     if dogfood["decision"] == "WARN":
         out["warnings.md"] = env.get_template("dogfood-warnings.md.j2").render(**ctx)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from albor_gates.render.sanitize import visible, walk
+
 
 def _escape_data(s: str) -> str:
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -21,6 +23,7 @@ def _escape_prop(s: str) -> str:
 
 def render(record: Mapping[str, Any]) -> str:
     """Render the annotations, one per line, and a final decision notice."""
+    record = walk(record, visible)  # no raw ESC/BEL in a CI log
     lines: list[str] = []
     for g in record["gates"]:
         status, effect = g["status"], g["effect"]

@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from albor_gates.render.sanitize import visible, walk
+
 
 def _case(suite: ET.Element, g: Mapping[str, Any]) -> tuple[int, int, int]:
     case = ET.SubElement(
@@ -49,6 +51,7 @@ def _case(suite: ET.Element, g: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def render(record: Mapping[str, Any]) -> str:
     """Render the record as JUnit XML."""
+    record = walk(record, visible)  # XML 1.0 has no representation for most control characters
     root = ET.Element("testsuites", {"name": "albor-gates"})
     totals = [0, 0, 0, 0]
     specs = sorted({g["spec"] for g in record["gates"]})

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from albor_gates.render.sanitize import visible, walk
+
 _ICON = {"GO": "✅", "WARN": "⚠️", "NO-GO": "❌"}
 _STATUS_ICON = {
     "PASS": "✅",
@@ -27,6 +29,7 @@ def _cell(s: Any) -> str:
 
 def render(record: Mapping[str, Any]) -> str:
     """Render the summary."""
+    record = walk(record, visible)  # a bare CR or a newline never starts a Markdown block
     d = record["decision"]
     roots = ", ".join(f"`{s['id']}` {s['version']}" for s in record["specs"] if s.get("root"))
     counts = " · ".join(f"{n} {s}" for s, n in record["counts"].items() if n)

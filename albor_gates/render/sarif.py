@@ -21,6 +21,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+from albor_gates.render.sanitize import visible, walk
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEV_LEVEL = {"blocking": "error", "advisory": "warning", "info": "note"}
 
@@ -48,6 +50,7 @@ def _kind_level(g: Mapping[str, Any]) -> tuple[str, str]:
 
 def render(record: Mapping[str, Any]) -> str:
     """Render the record as a SARIF 2.1.0 log."""
+    record = walk(record, visible)  # code-scanning views show messages as text: one line each
     gates = record["gates"]
     rules: list[dict[str, Any]] = []
     index: dict[tuple[str, str], int] = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from albor_gates.render.sanitize import visible, walk
+
 _COLOURS = {
     "PASS": "32",
     "WARN": "33",
@@ -27,6 +29,7 @@ def _paint(word: str, color: bool) -> str:
 
 def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
     """Render the gates table and the decision block."""
+    record = walk(record, visible)  # one line per value, no escape sequence reaches a terminal
     gates = sorted(record["gates"], key=lambda g: (_ORDER.get(g["status"], 9), g["spec"], g["id"]))
     id_w = min(max([len(g["id"]) for g in gates] + [4]), 36)
     lines: list[str] = []

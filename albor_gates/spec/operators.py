@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from albor_gates import numbers
 from albor_gates.errors import EvidenceError
 from albor_gates.spec.interval import Interval, to_float32
 
@@ -56,6 +57,8 @@ def format_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return value if len(value) <= 80 else value[:77] + "..."
+    if isinstance(value, int) and value.bit_length() > 1024:  # str() refuses > 4300 digits
+        return f"an integer of {value.bit_length()} bits"
     return str(value)
 
 
@@ -68,7 +71,7 @@ def as_number(value: Any, op: str) -> float:
     if isinstance(value, bool):
         raise EvidenceError(f"value is a boolean ({format_value(value)}); {op} needs a number")
     if isinstance(value, (int, float)):
-        return float(value)
+        return numbers.to_float(value)
     if isinstance(value, str) and value.strip().lower() in _NONFINITE_STRINGS:
         return float(value.strip().lower().replace("infinity", "inf"))
     raise EvidenceError(f"value {value!r} is not a number; {op} needs a number")
@@ -95,7 +98,7 @@ def _scalar_eq(a: Any, b: Any, r: Rounder) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return r(float(a)) == r(float(b))
+        return r(numbers.to_float(a)) == r(numbers.to_float(b, "bound"))
     return bool(a == b)
 
 
@@ -181,7 +184,7 @@ def _equality(name: str, symbol: str, equal: bool) -> Operator:
 
     def holds(bound: Any, value: Any, r: Rounder) -> bool:
         if number(bound) is not None:
-            same = r(as_number(value, name)) == r(float(bound))
+            same = r(as_number(value, name)) == r(numbers.to_float(bound, "bound"))
         else:
             same = _scalar_eq(value, bound, r)
         return same is equal

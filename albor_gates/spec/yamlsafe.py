@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from albor_gates import numbers
 from albor_gates.errors import Problem, SpecError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -152,6 +153,13 @@ class _Converter:
             raise self.fail(node, f"bad scalar {node.value!r}: {e}") from e
         if isinstance(value, float) and math.isnan(value):
             return math.nan
+        try:  # a number no float can hold would crash the first comparison (exit 3)
+            if isinstance(value, int) and not isinstance(value, bool):
+                numbers.check_int(value, node.value)
+            elif isinstance(value, float) and math.isinf(value) and "inf" not in node.value.lower():
+                numbers.parse_float(node.value)
+        except ValueError as e:
+            raise self.fail(node, str(e)) from e
         return value
 
 

@@ -230,18 +230,20 @@ def test_truncated_header(tmp_path: Path, error_of: Callable[[Path], str]) -> No
     )
 
 
-def test_a_100mb_header_claim_is_refused_before_reading(
+def test_a_header_claim_over_the_cap_is_refused_before_reading(
     st_file: StFile, error_of: Callable[[Path], str]
 ) -> None:
+    # issue 11 §10: the cap is 16 MiB (was 100 MB: a 97 MB hostile header took 118 s, 1.75 GB)
+    assert MAX_HEADER_BYTES == 16 * 1024 * 1024
     p = st_file("{}", length=MAX_HEADER_BYTES + 1)
     assert error_of(p) == (
-        f"{p}: header length field claims 100000001 bytes, above the 100000000-byte limit "
-        f"(absolute offset 0): {NOT_ST}"
+        f"{p}: header length field claims 16777217 bytes, above the 16777216-byte limit "
+        f"(absolute offset 0): {NOT_ST} (or raise the cap: --max-header-mib)"
     )
     # Exactly at the cap is allowed by the cap, then refused because the file is too short.
     p = st_file("{}", length=MAX_HEADER_BYTES)
     assert error_of(p) == (
-        f"{p}: header length field claims 100000000 bytes but only 2 bytes follow it "
+        f"{p}: header length field claims 16777216 bytes but only 2 bytes follow it "
         f"(absolute offset 0): {TRUNCATED}"
     )
 

@@ -229,6 +229,7 @@ def run_gate(
     expect: dict[str, Any] | None = None,
     input_text: str | bytes | None = None,
     input_name: str = "input.txt",
+    pass_env: tuple[str, ...] = (),
 ) -> GateResult:
     """Evaluate a one-gate spec whose ``tool`` artifact is ``command``."""
     gate: dict[str, Any] = {
@@ -253,5 +254,5 @@ def run_gate(
     spec["gates"] = [gate]
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    (result,) = evaluate(path).results
+    (result,) = evaluate(path, allow_exec=True, pass_env=pass_env).results
     return result

@@ -56,10 +56,16 @@ def test_a_missing_tool_is_an_error(tmp_path) -> None:
 def test_the_callers_environment_does_not_leak(tmp_path, tool, monkeypatch) -> None:
     monkeypatch.setenv("SECRET_TOKEN", "hunter2")
     assert run_gate(tmp_path, "cli.exit_code", tool, {"args": ["env"]}).status is Status.PASS
-    leaked = run_gate(
-        tmp_path, "cli.exit_code", tool, {"args": ["env"], "pass_env": ["SECRET_TOKEN"]}
+    params = {"args": ["env"], "pass_env": ["SECRET_TOKEN"]}
+    # issue 11 §1: the spec alone cannot hand a command the runner's secrets
+    refused = run_gate(tmp_path, "cli.exit_code", tool, params)
+    assert refused.status is Status.ERROR
+    assert refused.message == (
+        "params.pass_env asks for SECRET_TOKEN, which this run does not hand over; "
+        "pass --pass-env SECRET_TOKEN to allow it"
     )
-    assert leaked.status is Status.FAIL
+    leaked = run_gate(tmp_path, "cli.exit_code", tool, params, pass_env=("SECRET_TOKEN",))
+    assert leaked.status is Status.FAIL  # the operator allowed it: the tool sees it
 
 
 def test_input_placeholder_needs_an_input_artifact(tmp_path, tool) -> None:
@@ -129,7 +135,7 @@ def test_a_bound_input_that_is_missing_is_an_error(tmp_path, tool) -> None:
     spec = tmp_path / "spec.yaml"
     from albor_gates.api import evaluate
 
-    (r,) = evaluate(spec).results
+    (r,) = evaluate(spec, allow_exec=True).results
     assert (r.status, r.message) == (
         Status.ERROR,
         f"{tmp_path / 'input.txt'}: not found (artifact 'sample')",

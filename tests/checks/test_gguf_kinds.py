@@ -121,7 +121,8 @@ def gate(
 
 
 def results(path: Path) -> dict[str, Any]:
-    return {r.gate_id: r for r in evaluate(path).results}
+    # the specs bind GGUF files the tests wrote in another temp folder: outside the spec's root
+    return {r.gate_id: r for r in evaluate(path, allow_outside_root=True).results}
 
 
 PARITY_ROLES = {"model": "model", "gguf": "gguf", "tokenizer": "tokenizer"}
