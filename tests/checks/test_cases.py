@@ -59,9 +59,13 @@ NEVER_FAIL: dict[str, str] = {}
 def run_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments that carry a case's run options into ``evaluate``.
 
-    The one place to adapt when the engine's run options change shape.
+    The one place to adapt when the engine's run options change shape. ``allow_exec`` is the
+    operator's consent for the cli.* kinds (without it they are SKIPPED, a case of their own).
+    The session fixtures (``${tiny_release}``, ``${cli_tools}``) live outside a case's own
+    folder, so every case reads outside the root; confinement has its own tests
+    (tests/engine/test_confine.py).
     """
-    return {"options": dict(options)} if options else {}
+    return {"allow_outside_root": True, **options}
 
 
 def _with_defaults(defaults: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
