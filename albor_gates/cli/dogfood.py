@@ -91,7 +91,10 @@ def dogfood(
     dog = restrict(verdict, {plans[0].spec_id})
     ship = restrict(verdict, {plans[1].spec_id})
     dog_rec, ship_rec = to_record(dog), to_record(ship)
-    files = render_dogfood(dog_rec, ship_rec)
+    # documents name paths relative to the release root or the spec's folder, never this machine's
+    folders = {str(m.path.resolve().parent) for p in plans for m in p.spec_set.members}
+    roots = sorted({str(root.resolve()), *folders}, key=len, reverse=True)  # deepest first
+    files = render_dogfood(dog_rec, ship_rec, roots=tuple(roots))
     for fmt in (Format.JSON, Format.HTML, Format.SARIF, Format.JUNIT, Format.MARKDOWN):
         files[FILENAMES[fmt]] = RENDERERS[fmt](dog_rec)
     # the ship spec's own reports: its HTML carries the AC-SHIP2-003 loss trajectory

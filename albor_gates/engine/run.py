@@ -546,15 +546,17 @@ def _jsonable(v: Any) -> bool:
 
 
 def restrict(verdict: Verdict, spec_ids: set[str]) -> Verdict:
-    """The verdict of a subset of the evaluated root specs, decided on their gates alone."""
+    """The gates of a subset of the evaluated root specs, under the run's one decision.
+
+    A run states one decision in every artifact it writes (issue 10): a spec's own report lists
+    its gates, but its decision and reasons are those ``decide()`` gave over every gate the run
+    evaluated, never a second verdict computed on a subset.
+    """
     results = tuple(r for r in verdict.results if r.spec in spec_ids)
     waivers = tuple(w for w in verdict.waivers if w.spec in spec_ids)
-    decision, reasons = decide(results, waivers)
     members = {r.spec for r in results} | spec_ids
     return replace(
         verdict,
-        decision=decision,
-        reasons=reasons,
         results=results,
         waivers=waivers,
         specs=tuple(s for s in verdict.specs if s.id in members or not s.root),
