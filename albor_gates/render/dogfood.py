@@ -130,6 +130,7 @@ def context(dogfood: Mapping[str, Any], ship: Mapping[str, Any] | None) -> dict[
         "discharged": [ship_gates[i] for i in DISCHARGES if i in ship_gates],
         "outstanding": [ship_gates[i] for i in OUTSTANDING if i in ship_gates],
         "date": dogfood["generated_at"][:10],
+        "samples": list(dogfood.get("options", {}).get("sample_evidence", [])),
     }
 
 
