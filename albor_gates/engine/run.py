@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from albor_gates._version import __version__
 from albor_gates.artifacts.files import sha256_path
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
+from albor_gates.engine.agreement import agreements
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
 from albor_gates.engine.clock import Clock, clock_from_env
 from albor_gates.engine.decide import decide
@@ -526,6 +527,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
             artifacts[(spec_id, name)] = ArtifactInfo(
                 name, art.ref.kind, art.display(), exists, size, sha
             )
+    results += agreements(plans, results)  # logged vs recomputed: its own finding
     decision, reasons = decide(results, waivers)
     return Verdict(
         decision=decision,

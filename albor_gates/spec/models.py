@@ -240,6 +240,20 @@ class ArtifactRef(_Model):
         return self.path is not None or self.command is not None
 
 
+class Recomputes(_Model):
+    """The logged gate a recomputing gate re-measures (issue 10: logged vs recomputed).
+
+    The run adds a ``<GATE>-VS-LOGGED`` finding beside the pair: blocking FAIL when one side
+    passes and the other fails, or when both values are numbers further apart than a tolerance.
+    """
+
+    gate: str = Field(min_length=1, description="Id of the gate that judges the logged value.")
+    tolerance_abs: float | None = Field(None, ge=0, description="Largest |logged − recomputed|.")
+    tolerance_rel: float | None = Field(
+        None, ge=0, description="Largest |logged − recomputed| / |logged|."
+    )
+
+
 class Gate(_Model):
     """One criterion, invariant or gate: a check kind bound to artifacts and thresholds."""
 
@@ -260,6 +274,9 @@ class Gate(_Model):
     rationale: str | None = None
     falsifiers: list[Falsifier] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    recomputes: Recomputes | None = Field(
+        None, description="The logged gate this one recomputes; a disagreement is blocking."
+    )
 
     _id_shape = field_validator("id")(_check_id)
 
