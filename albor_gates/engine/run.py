@@ -22,6 +22,7 @@ from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine.agreement import agreements
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
 from albor_gates.engine.clock import Clock, clock_from_env
+from albor_gates.engine.confidence import judge_interval
 from albor_gates.engine.decide import decide
 from albor_gates.engine.judge import judge
 from albor_gates.engine.plan import Plan, PlannedArtifact, PlannedGate
@@ -320,8 +321,16 @@ def _judged(
     baseline: Mapping[tuple[str, str], Any] | None,
 ) -> GateResult:
     """Judge a measurement against the gate's bands and baseline rule."""
+    extra: dict[str, Any] = {}
     try:
-        status, message = judge(m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary)
+        if pg.expect is not None and pg.expect.confidence is not None:
+            status, message, extra = judge_interval(
+                m.value, m.details, m.subject or pg.id, m.unit, pg.expect, pg.warn, pg.id
+            )
+        else:
+            status, message = judge(
+                m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary
+            )
     except GatesError as e:
         return replace(
             base,
@@ -343,7 +352,7 @@ def _judged(
         subject=m.subject,
         summary=m.summary,
         fix=m.fix if status in (Status.FAIL, Status.WARN) else "",
-        details=dict(sorted(m.details.items())),
+        details=dict(sorted({**m.details, **extra}.items())),
         measured=True,
     )
     rule = pg.origin.gate.baseline

@@ -150,12 +150,21 @@ class Band(_Model):
     approx: Approx | None = None
     matches: str | None = Field(None, description="Regular expression the whole string matches.")
     precision: Literal["float64", "float32"] = "float64"
+    confidence: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Judge the bootstrap interval of the check's samples, not its point value: "
+        "PASS inside, FAIL entirely outside, WARN (inconclusive) across a bound.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Band:
         present = self.operators()
         if not present:
             raise ValueError(f"a band needs at least one operator: {', '.join(OPERATORS)}")
+        if self.confidence is not None and set(present) - {"le", "lt", "ge", "gt", "between"}:
+            raise ValueError("confidence needs numeric bounds only (le, lt, ge, gt, between)")
         if self.is_true is not None and len(present) > 1:
             raise ValueError("is_true cannot be combined with other operators")
         for name in ("le", "lt", "ge", "gt"):
