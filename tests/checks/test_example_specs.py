@@ -103,7 +103,8 @@ def test_the_example_evidence_is_judged(shipped) -> None:
         assert llama["details"]["outputs"][0]["same_tokens"] is True  # the checker agrees
         assert dog["decision"] == "NO-GO"
         assert [r for r in dog["reasons"] if r.endswith("(blocking)")] == [
-            "DF-4-LLAMA-CLI: FAIL (blocking)"
+            "DF-4-LLAMA-CLI: FAIL (blocking)",
+            "DF-5-GOLDEN-RECOMPUTED-VS-LOGGED: FAIL (blocking)",
         ]
     assert (
         g["DF-3-RECOMPUTED"]["status"] == "SKIPPED"
@@ -144,6 +145,13 @@ def test_every_artifact_of_the_demo_states_one_decision_and_no_machine_path(ship
             block
         )
     assert "(spec `albor-ship-model-2`) (ERROR): not evaluated: evidence/operator/" in block
+    # the logged golden_output PASS is not what the weights do: its own blocking finding
+    vs = by_id(dog)["DF-5-GOLDEN-RECOMPUTED-VS-LOGGED"]
+    assert vs["status"] == "FAIL" and vs["effect"] == "NO-GO"
+    assert vs["message"].startswith("logged DF-5-QA-GOLDEN-OUTPUT PASS (true) · recomputed ")
+    # the bundled operator files are samples: banner at the top and in the verdict block
+    assert doc.index("SAMPLE EVIDENCE") < doc.index("## 0.")
+    assert "| Evidence | ⚠️ SAMPLE: evidence/operator/apr-qa.json" in block
 
 
 def copy_example(tmp_path: Path) -> Path:
