@@ -15,6 +15,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SAMPLE_DOC = (
+    "true for bundled sample evidence: documents built from it carry a banner, and "
+    "`gates dogfood --release` refuses it"
+)
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -63,6 +68,7 @@ class OperatorEvidence(_Model):
 
     schema_: Literal["albor-gates/operator-evidence"] = Field(alias="schema")
     version: Literal[1]
+    sample: bool = Field(False, description=SAMPLE_DOC)
     date: dt.datetime = Field(description="when the QA ran, with a timezone (e.g. CEST)")
     operator: str = Field(min_length=1, description="GitHub user")
     host: Host
@@ -77,6 +83,7 @@ class ConsumerReport(_Model):
 
     schema_: Literal["albor-gates/consumer-report"] = Field(alias="schema")
     version: Literal[1]
+    sample: bool = Field(False, description=SAMPLE_DOC)
     consumer: str = Field(min_length=1, description="GitHub / HF user, not the operator")
     host: str = Field(min_length=1)
     date: dt.datetime
@@ -96,6 +103,7 @@ class DogfoodSummary(_Model):
 
     schema_: Literal["albor-gates/dogfood-summary"] = Field(alias="schema")
     version: Literal[1]
+    sample: bool = Field(False, description=SAMPLE_DOC)
     verdict: Literal["GO", "WARN", "FAIL", "NO-GO"]
     protocols: dict[
         Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12"], Outcome

@@ -102,6 +102,9 @@ def measure(ctx: Context, params: Params) -> Measurement:
         "warmup": r.warmup,
         **environment_details(model),
     }
+    if params.measure == "tokens_per_s":  # the runs behind the median: a band's interval
+        details |= {"samples": details["tokens_per_s_runs"], "samples_of": "runs"}
+        details["samples_stat"] = "median"
     line = (
         f"{r.median_tokens_per_s:.1f} tok/s median of {r.runs} runs × {r.new_tokens} tokens, "
         f"TTFT {r.ttft_s * 1000:.1f} ms, p99/p50 {r.p99_p50_ratio:.2f}, CV {r.cv * 100:.1f}%, "

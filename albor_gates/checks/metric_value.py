@@ -14,6 +14,14 @@ Example — AC-SHIP2-003-LOOSE from ``epoch-049.metadata.json``::
 PASS: ``{"val_loss": 4.6226783}`` → "val_loss 4.6226783 nats ≤ 4.7 and ≥ 0".
 FAIL: ``{"val_loss": NaN}`` → "val_loss nan: non-finite measurements always fail".
 
+With ``samples: FIELD`` (a list of numbers in the same record: tok/s per run, loss per
+window, pass rate per prompt) the samples travel with the value, so a band with
+``confidence: 0.95`` judges their bootstrap interval (``samples_of`` names them, ``samples_stat``
+says whether the value is their mean or median)::
+
+    params: {field: throughput_tok_per_sec, samples: runs_tok_per_sec, samples_stat: median}
+    expect: {ge: 200, confidence: 0.95}
+
 The best epoch of a JSONL log: ``params: {field: val_loss, select: best, by: val_loss}``.
 Wall-clock days from seconds: ``params: {field: wall_seconds, scale: 1.1574074074074073e-05}``.
 """
@@ -21,7 +29,7 @@ Wall-clock days from seconds: ``params: {field: wall_seconds, scale: 1.157407407
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import field_validator
 
@@ -46,12 +54,31 @@ class Params(RecordQuery):
     scale: float = 1.0
     unit: str = ""
     name: str | None = None
+    samples: str | None = None
+    samples_of: Literal["runs", "windows", "prompts"] = "runs"
+    samples_stat: Literal["mean", "median"] = "mean"
 
-    @field_validator("field")
+    @field_validator("field", "samples")
     @classmethod
-    def _field_path(cls, v: str) -> str:
+    def _field_path(cls, v: str | None) -> str | None:
         _valid_path(v)
         return v
+
+
+def _samples(ctx: Context, record: Any, params: Params) -> dict[str, Any]:
+    """The ``samples`` list behind the value, scaled like it (empty without ``samples``)."""
+    if params.samples is None:
+        return {}
+    raw = field_value(ctx, "source", record, params.samples)
+    if not isinstance(raw, list) or not raw:
+        raise EvidenceError(f"{ctx.path('source')}: {params.samples} is not a list of numbers")
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw):
+        raise EvidenceError(f"{ctx.path('source')}: {params.samples} holds a non-number")
+    return {
+        "samples": [x * params.scale for x in raw],
+        "samples_of": params.samples_of,
+        "samples_stat": params.samples_stat,
+    }
 
 
 def measure(ctx: Context, params: Params) -> Measurement:
@@ -70,5 +97,9 @@ def measure(ctx: Context, params: Params) -> Measurement:
         subject=params.name or params.field,
         unit=params.unit,
         summary=f"from {ctx.path('source').name}" + (f", {which}" if which else ""),
-        details={"field": params.field, "record": which or "only record"},
+        details={
+            "field": params.field,
+            "record": which or "only record",
+            **_samples(ctx, record, params),
+        },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +26,12 @@ SHIP_SPEC = "albor-370m-v1/ship-model-2"
 @click.option("--ship-spec", default=SHIP_SPEC, show_default=True, help="Spec for the citations.")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]")
 @click.option("--strict", is_flag=True, help="Exit 1 on WARN too.")
+@click.option(
+    "--release",
+    "for_release",
+    is_flag=True,
+    help="A real release: refuse evidence files that declare `sample: true` (exit 2).",
+)
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("--color/--no-color", default=None)
 def dogfood(
@@ -35,6 +42,7 @@ def dogfood(
     ship_spec: str,
     device: str,
     strict: bool,
+    for_release: bool,
     quiet: bool,
     color: bool | None,
 ) -> int:
@@ -43,8 +51,11 @@ def dogfood(
     RELEASE is a published release folder with its evidence/ (default: the bundled example
     release). Writes dogfood-verdict.md, warnings.md (WARN) or no-go.md (NO-GO), the JSON,
     HTML, SARIF and JUnit reports, and the ship spec's JSON and HTML reports.
-    Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
+    Documents built from evidence that declares `sample: true` carry a sample banner; with
+    --release such evidence is refused. Exit 0 GO or WARN (1 with --strict), 1 NO-GO.
     """
+    from dataclasses import replace
+
     from albor_gates.cli.session import Session, use_color
     from albor_gates.engine.clock import clock_from_env
     from albor_gates.engine.plan import build_plan
@@ -71,6 +82,12 @@ def dogfood(
         if path is None:
             raise UsageError(f"no spec named {name!r} (a file or a bundled short name)")
         plans.append(build_plan(resolver.resolve(path)))
+    samples = [p.relative_to(root).as_posix() for p in _sample_evidence(root, plans)]
+    if samples and for_release:
+        raise UsageError(
+            f"{root}: --release refuses sample evidence ({', '.join(samples)} declare "
+            "`sample: true`); replace them with the operator's real files"
+        )
     clock = clock_from_env()
     out = output_dir or Path(f"dogfood-{clock.now().date().isoformat()}")
     if out.exists() and any(out.iterdir()) and not force:
@@ -83,10 +100,15 @@ def dogfood(
         digest_artifacts=True,  # the verdict is about these exact bytes (attestable)
     )
     verdict = session.evaluate(plans, opts)
+    if samples:  # every report of this run says what it was built from
+        verdict = replace(verdict, options={**verdict.options, "sample_evidence": samples})
     dog = restrict(verdict, {plans[0].spec_id})
     ship = restrict(verdict, {plans[1].spec_id})
     dog_rec, ship_rec = to_record(dog), to_record(ship)
-    files = render_dogfood(dog_rec, ship_rec)
+    # documents name paths relative to the release root or the spec's folder, never this machine's
+    folders = {str(m.path.resolve().parent) for p in plans for m in p.spec_set.members}
+    roots = sorted({str(root.resolve()), *folders}, key=len, reverse=True)  # deepest first
+    files = render_dogfood(dog_rec, ship_rec, roots=tuple(roots))
     for fmt in (Format.JSON, Format.HTML, Format.SARIF, Format.JUNIT, Format.MARKDOWN):
         files[FILENAMES[fmt]] = RENDERERS[fmt](dog_rec)
     # the ship spec's own reports: its HTML carries the AC-SHIP2-003 loss trajectory
@@ -100,3 +122,16 @@ def dogfood(
             if name != "dogfood-verdict.md":
                 click.echo(f"wrote {out / name}")
     return session.exit_code(verdict, judged=dog)
+
+
+def _sample_evidence(root: Path, plans: list[Any]) -> list[Path]:
+    """The JSON / YAML evidence files of ``plans`` under ``root`` that declare ``sample: true``."""
+    from albor_gates.artifacts.samples import sample_files
+
+    paths = [
+        root / a.ref.path
+        for plan in plans
+        for a in plan.artifacts.values()
+        if a.ref.kind in ("json", "yaml") and a.ref.path and not Path(a.ref.path).is_absolute()
+    ]
+    return sample_files(paths)

@@ -21,8 +21,10 @@ from albor_gates.artifacts.files import sha256_path
 from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, set_header_cap
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine import confine
+from albor_gates.engine.agreement import agreements
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
 from albor_gates.engine.clock import Clock, clock_from_env
+from albor_gates.engine.confidence import judge_interval
 from albor_gates.engine.decide import decide
 from albor_gates.engine.judge import judge
 from albor_gates.engine.plan import Plan, PlannedArtifact, PlannedGate
@@ -337,8 +339,16 @@ def _judged(
     baseline: Mapping[tuple[str, str], Any] | None,
 ) -> GateResult:
     """Judge a measurement against the gate's bands and baseline rule."""
+    extra: dict[str, Any] = {}
     try:
-        status, message = judge(m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary)
+        if pg.expect is not None and pg.expect.confidence is not None:
+            status, message, extra = judge_interval(
+                m.value, m.details, m.subject or pg.id, m.unit, pg.expect, pg.warn, pg.id
+            )
+        else:
+            status, message = judge(
+                m.value, m.subject or pg.id, m.unit, pg.expect, pg.warn, m.summary
+            )
     except GatesError as e:
         return replace(
             base,
@@ -360,7 +370,7 @@ def _judged(
         subject=m.subject,
         summary=m.summary,
         fix=m.fix if status in (Status.FAIL, Status.WARN) else "",
-        details=dict(sorted(m.details.items())),
+        details=dict(sorted({**m.details, **extra}.items())),
         measured=True,
     )
     rule = pg.origin.gate.baseline
@@ -563,6 +573,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
             artifacts[(spec_id, name)] = ArtifactInfo(
                 name, art.ref.kind, art.display(), exists, size, sha
             )
+    results += agreements(plans, results)  # logged vs recomputed: its own finding
     decision, reasons = decide(results, waivers)
     return Verdict(
         decision=decision,
@@ -579,15 +590,17 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
 
 
 def restrict(verdict: Verdict, spec_ids: set[str]) -> Verdict:
-    """The verdict of a subset of the evaluated root specs, decided on their gates alone."""
+    """The gates of a subset of the evaluated root specs, under the run's one decision.
+
+    A run states one decision in every artifact it writes (issue 10): a spec's own report lists
+    its gates, but its decision and reasons are those ``decide()`` gave over every gate the run
+    evaluated, never a second verdict computed on a subset.
+    """
     results = tuple(r for r in verdict.results if r.spec in spec_ids)
     waivers = tuple(w for w in verdict.waivers if w.spec in spec_ids)
-    decision, reasons = decide(results, waivers)
     members = {r.spec for r in results} | spec_ids
     return replace(
         verdict,
-        decision=decision,
-        reasons=reasons,
         results=results,
         waivers=waivers,
         specs=tuple(s for s in verdict.specs if s.id in members or not s.root),

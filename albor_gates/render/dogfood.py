@@ -54,51 +54,108 @@ def field(doc: Mapping[str, Any], path: str) -> str:
     return str(node)
 
 
+def label(gate: Mapping[str, Any]) -> str:
+    """HARD or SOFT, as the gate's effect on the decision has it (labels never contradict it).
+
+    HARD: a failure, an ERROR or (for a required gate) a skip is NO-GO. A blocking gate the spec
+    lets skip (``required: false``) that was skipped did not block: it is SOFT, and the document
+    says so next to it. Any gate whose effect is NO-GO is HARD, whatever its severity.
+    """
+    if gate["effect"] == "NO-GO":
+        return "HARD"
+    if gate["severity"] != "blocking":
+        return "SOFT"
+    return "SOFT" if gate["status"] == "SKIPPED" and not gate["required"] else "HARD"
+
+
+def reason(gate: Mapping[str, Any]) -> str:
+    """Why a gate counts against the verdict; a gate that produced no evidence says so."""
+    if gate["status"] in ("SKIPPED", "ERROR"):
+        fix = gate.get("fix") or ""
+        return f"not evaluated: {gate['message']}" + (f"; {fix}" if fix else "")
+    return str(gate["message"])
+
+
+def _section_state(members: list[Mapping[str, Any]]) -> str:
+    """Passed / passed with warnings / not passed (every HARD item PASSed is "passed")."""
+    if not members:
+        return "not passed"
+    hard = [g for g in members if label(g) == "HARD"]
+    if any(g["status"] not in ("PASS", "WARN", "WAIVED") for g in hard):
+        return "not passed"
+    if all(g["status"] == "PASS" for g in members):
+        return "passed"
+    return "passed with warnings"
+
+
 def context(dogfood: Mapping[str, Any], ship: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Everything the templates read, derived from the two records only."""
+    """Everything the templates read, derived from the two records only.
+
+    Both records carry the run's one decision (``engine.run.restrict``); the hard failures and
+    soft warnings listed under it are those of every gate the run evaluated, so the document
+    never shows a decision its lists do not explain.
+    """
     gates = {g["id"]: g for g in dogfood["gates"]}
     sections = []
     for n, title in SECTIONS.items():
         members = [g for g in dogfood["gates"] if _section_of(g) == n]
-        hard = [g for g in members if g["effect"] == "NO-GO"]
-        soft = [g for g in members if g["effect"] == "WARN"]
         sections.append(
             {
                 "number": n,
                 "title": title,
                 "gates": members,
                 "evaluated": bool(members),
-                "passed": bool(members) and not hard,
-                "clean": bool(members) and not hard and not soft,
-                "hard": hard,
-                "soft": soft,
+                "state": _section_state(members),
             }
         )
     ship_gates = {g["id"]: g for g in (ship or {}).get("gates", [])}
+    run_gates = list(dogfood["gates"]) + list((ship or {}).get("gates", []))
     return {
         "record": dogfood,
+        "home": next((s["id"] for s in dogfood["specs"] if s.get("root")), ""),
         "field": field,
+        "label": label,
+        "reason": reason,
         "ship": ship,
         "gates": gates,
         "mark": MARK,
         "sections": sections,
-        "sections_passed": sum(1 for s in sections[1:] if s["passed"]),
-        "sections_judged": len(sections) - 1,
-        "hard_failures": [g for g in dogfood["gates"] if g["effect"] == "NO-GO"],
-        "soft_warnings": [g for g in dogfood["gates"] if g["effect"] == "WARN"],
+        "sections_passed": sum(1 for s in sections if s["state"] != "not passed"),
+        "sections_warned": sum(1 for s in sections if s["state"] == "passed with warnings"),
+        "sections_judged": len(sections),
+        "hard_failures": [g for g in run_gates if g["effect"] == "NO-GO"],
+        "soft_warnings": [g for g in run_gates if g["effect"] == "WARN"],
         "operator": _doc(gates, "DF-0-IDENTITY"),
         "consumer": _doc(gates, "DF-7-CONSUMER-REPORT"),
         "summary_doc": _doc(gates, "DF-6-SUMMARY"),
         "discharged": [ship_gates[i] for i in DISCHARGES if i in ship_gates],
         "outstanding": [ship_gates[i] for i in OUTSTANDING if i in ship_gates],
         "date": dogfood["generated_at"][:10],
+        "samples": list(dogfood.get("options", {}).get("sample_evidence", [])),
     }
 
 
+def relative_paths(text: str, root: str | None) -> str:
+    """Write paths under the release root relative to it: a document names no machine path."""
+    if not root:
+        return text
+    base = root.rstrip("/")
+    return text.replace(base + "/", "").replace(base, ".")
+
+
 def render_dogfood(
-    dogfood: Mapping[str, Any], ship: Mapping[str, Any] | None = None
+    dogfood: Mapping[str, Any],
+    ship: Mapping[str, Any] | None = None,
+    *,
+    roots: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """Render the verdict document and the files its decision-tree branch asks for.
+
+    Args:
+        dogfood: the dogfood spec's record.
+        ship: the ship spec's record (the citations), or None.
+        roots: absolute folders (the release root first, then the specs' folders) that the
+            documents write paths relative to (§5 of issue 10: no machine path in a document).
 
     Returns:
         file name → text: ``dogfood-verdict.md`` always; ``warnings.md`` for WARN;
@@ -112,4 +169,6 @@ def render_dogfood(
         out["warnings.md"] = env.get_template("dogfood-warnings.md.j2").render(**ctx)
     if dogfood["decision"] == "NO-GO":
         out["no-go.md"] = env.get_template("dogfood-no-go.md.j2").render(**ctx)
+    for root in roots:
+        out = {name: relative_paths(text, root) for name, text in out.items()}
     return out

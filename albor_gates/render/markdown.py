@@ -34,6 +34,9 @@ def render(record: Mapping[str, Any]) -> str:
     roots = ", ".join(f"`{s['id']}` {s['version']}" for s in record["specs"] if s.get("root"))
     counts = " · ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
     out = [f"## {_ICON[d]} albor-gates: **{d}**", "", f"{roots} — {counts}", ""]
+    samples = record.get("options", {}).get("sample_evidence")
+    if samples:  # issue 10: a report built from sample evidence says so at the top
+        out += [f"> ⚠️ **SAMPLE EVIDENCE — not a release verdict:** {_cell(', '.join(samples))}", ""]
     blocking = [g for g in record["gates"] if g["effect"] == "NO-GO"]
     warning = [g for g in record["gates"] if g["effect"] == "WARN"]
     for title, group in (("Blocking", blocking), ("Warnings", warning)):

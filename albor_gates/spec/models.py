@@ -126,12 +126,21 @@ class Band(_OperatorFields):
     """
 
     precision: Literal["float64", "float32"] = "float64"
+    confidence: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Judge the bootstrap interval of the check's samples, not its point value: "
+        "PASS inside, FAIL entirely outside, WARN (inconclusive) across a bound.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Band:
         present = self.operators()
         if not present:
             raise ValueError(f"a band needs at least one operator: {', '.join(OPERATORS)}")
+        if self.confidence is not None and set(present) - {"le", "lt", "ge", "gt", "between"}:
+            raise ValueError("confidence needs numeric bounds only (le, lt, ge, gt, between)")
         flags = [name for name in present if OPERATORS[name].flag]
         if flags and len(present) > 1:
             raise ValueError(f"{flags[0]} cannot be combined with other operators")
@@ -209,6 +218,20 @@ class ArtifactRef(_Model):
         return self.path is not None or self.command is not None
 
 
+class Recomputes(_Model):
+    """The logged gate a recomputing gate re-measures (issue 10: logged vs recomputed).
+
+    The run adds a ``<GATE>-VS-LOGGED`` finding beside the pair: blocking FAIL when one side
+    passes and the other fails, or when both values are numbers further apart than a tolerance.
+    """
+
+    gate: str = Field(min_length=1, description="Id of the gate that judges the logged value.")
+    tolerance_abs: float | None = Field(None, ge=0, description="Largest |logged − recomputed|.")
+    tolerance_rel: float | None = Field(
+        None, ge=0, description="Largest |logged − recomputed| / |logged|."
+    )
+
+
 class Gate(_Model):
     """One criterion, invariant or gate: a check kind bound to artifacts and thresholds."""
 
@@ -229,6 +252,9 @@ class Gate(_Model):
     rationale: str | None = None
     falsifiers: list[Falsifier] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    recomputes: Recomputes | None = Field(
+        None, description="The logged gate this one recomputes; a disagreement is blocking."
+    )
 
     _id_shape = field_validator("id")(_check_id)
 

@@ -91,7 +91,10 @@ def test_the_example_evidence_is_judged(shipped) -> None:
     assert g["DF-4-TOP1"]["status"] == "PASS" and g["DF-4-TOP1"]["value"] == 0
     assert g["DF-4-TENSOR-COUNT"]["status"] == "PASS"
     if importlib.util.find_spec("llama_cpp") is None:
-        assert g["DF-4-LLAMA-CLI"]["status"] == "SKIPPED"  # optional: a WARN, not a block
+        # HARD and not evaluated: NO-GO, never a soft warning (issue 10)
+        assert g["DF-4-LLAMA-CLI"]["status"] == "SKIPPED"
+        assert g["DF-4-LLAMA-CLI"]["effect"] == "NO-GO" and dog["decision"] == "NO-GO"
+        assert "DF-4-LLAMA-CLI: SKIPPED but required" in dog["reasons"]
     else:
         # A 3.4M-parameter model at val_loss 2.66: llama.cpp's greedy continuation of the Q4_K
         # file loops on one 16-byte fragment, which §3.1.4 calls gibberish: the demo's NO-GO.
@@ -100,7 +103,8 @@ def test_the_example_evidence_is_judged(shipped) -> None:
         assert llama["details"]["outputs"][0]["same_tokens"] is True  # the checker agrees
         assert dog["decision"] == "NO-GO"
         assert [r for r in dog["reasons"] if r.endswith("(blocking)")] == [
-            "DF-4-LLAMA-CLI: FAIL (blocking)"
+            "DF-4-LLAMA-CLI: FAIL (blocking)",
+            "DF-5-GOLDEN-RECOMPUTED-VS-LOGGED: FAIL (blocking)",
         ]
     assert (
         g["DF-3-RECOMPUTED"]["status"] == "SKIPPED"
@@ -121,6 +125,33 @@ def test_the_example_evidence_is_judged(shipped) -> None:
     ]["overrides"][0]["changed"] == ["severity"]
     assert s["TRAIN-CHINCHILLA-BYPASS-LOGGED"]["status"] == "PASS"
     assert s["INV-TRAIN-007"]["status"] == "PASS" and s["GATE-TRAIN-005"]["status"] == "PASS"
+
+
+def test_every_artifact_of_the_demo_states_one_decision_and_no_machine_path(shipped) -> None:
+    dog, ship, docs = shipped
+    assert dog["decision"] == ship["decision"] == "NO-GO"
+    assert dog["reasons"] == ship["reasons"]
+    doc = docs["dogfood-verdict.md"]
+    assert "| **VERDICT** | ❌ NO-GO |" in doc and "no-go.md" in docs
+    for name, text in docs.items():
+        if name.endswith(".md"):
+            assert str(REPO) not in text, name  # paths are relative to the release root
+    block = doc[doc.index("## 8. Verdict") : doc.index("**Citation**")]
+    assert "| Sections passed | " in block and "/8" in block
+    soft = block[block.index("Soft warnings:") :] if "Soft warnings:" in block else ""
+    assert "DF-4-LLAMA-CLI" not in soft  # a HARD item is never a soft warning
+    if importlib.util.find_spec("llama_cpp") is None:
+        assert "- `DF-4-LLAMA-CLI` (SKIPPED): not evaluated: llama-cpp-python is not installed" in (
+            block
+        )
+    assert "(spec `albor-ship-model-2`) (ERROR): not evaluated: evidence/operator/" in block
+    # the logged golden_output PASS is not what the weights do: its own blocking finding
+    vs = by_id(dog)["DF-5-GOLDEN-RECOMPUTED-VS-LOGGED"]
+    assert vs["status"] == "FAIL" and vs["effect"] == "NO-GO"
+    assert vs["message"].startswith("logged DF-5-QA-GOLDEN-OUTPUT PASS (true) · recomputed ")
+    # the bundled operator files are samples: banner at the top and in the verdict block
+    assert doc.index("SAMPLE EVIDENCE") < doc.index("## 0.")
+    assert "| Evidence | ⚠️ SAMPLE: evidence/operator/apr-qa.json" in block
 
 
 def copy_example(tmp_path: Path) -> Path:
