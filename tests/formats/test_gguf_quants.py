@@ -187,7 +187,7 @@ def test_compiled_k_quants_are_byte_identical_to_the_numpy_path(
 def test_compiled_k_quants_split_across_threads_give_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from albor_gates.formats import _native
+    from albor_gates.model import native as _native
 
     x = (np.random.default_rng(3).standard_normal((72, 4096)) * 0.02).astype(np.float32)
     threaded = {t: quantize(x, t) for t in ("Q4_K", "Q6_K")}
