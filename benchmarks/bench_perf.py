@@ -10,6 +10,11 @@ Rows (``--rows``, default all):
 * ``quantize_q4_k`` / ``quantize_q6_k``: MB/s of fp32 input quantised by
   :mod:`albor_gates.formats.gguf_quants`, with gguf-py's Q8_0 on the same array as the
   baseline. Goal ≥ 200 MB/s.
+* ``scan_{bf16,f32}_warm``: :func:`~albor_gates.model.scan.scan_checkpoint` GB/s on a ~512 MB
+  file of Qwen2-0.5B-shaped matrices (generated once into ``$ALBOR_GATES_CACHE/bench``) in the
+  page cache, against numpy's ``uint64`` sum of the same bytes (the memory floor). Goal ≥ 0.5 ×.
+* ``scan_bf16_cold``: the same with the file evicted from the page cache before each side
+  (``posix_fadvise(DONTNEED)`` on that one file), so both read from the disk.
 
 Each side is timed ``--reps`` times (≥ 5), alternating which goes first; a ratio is the median
 of the per-pair ratios (load drift on a shared machine cancels within a pair) and the noise is
@@ -159,11 +164,99 @@ def _quant_row(ggml_type: str, reps: int) -> dict[str, Any]:
     )
 
 
+SCAN_CACHE = Path(os.environ.get("ALBOR_GATES_CACHE", Path.home() / ".cache" / "albor-gates"))
+
+
+def _scan_file(dtype: str, mb: int) -> Path:
+    """A Qwen2-0.5B-shaped slice (896 × 4864 matrices, N(0, 0.02)) of about ``mb`` MB."""
+    import torch
+    from safetensors.torch import save_file
+
+    path = SCAN_CACHE / "bench" / f"scan-{dtype}-{mb}mb.safetensors"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tdtype = {"bf16": torch.bfloat16, "f32": torch.float32}[dtype]
+    per = 896 * 4864 * tdtype.itemsize
+    g = torch.Generator().manual_seed(0)
+    tensors = {
+        f"model.layers.{i}.mlp.down_proj.weight": (torch.randn(896, 4864, generator=g) * 0.02).to(
+            tdtype
+        )
+        for i in range(max(1, mb * 1_000_000 // per))
+    }
+    save_file(tensors, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return path
+
+
+def _drop_cache(path: Path) -> bool:
+    """Evict one file from the page cache (POSIX_FADV_DONTNEED; other files are untouched)."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _scan_row(dtype: str, cold: bool, reps: int, mb: int) -> dict[str, Any]:
+    import mmap
+
+    import numpy as np
+
+    from albor_gates.artifacts.checkpoint import open_checkpoint
+    from albor_gates.model.scan import native_scan, scan_checkpoint
+
+    path = _scan_file(dtype, mb)
+    ckpt = open_checkpoint(path)
+    size = path.stat().st_size
+    if cold and not _drop_cache(path):
+        raise SystemExit("cannot drop the page cache for one file here (no posix_fadvise)")
+
+    def ours() -> float:
+        if cold:
+            _drop_cache(path)
+        res = scan_checkpoint(ckpt)
+        return res.bytes_scanned / res.seconds / 1e9
+
+    def floor() -> float:
+        if cold:
+            _drop_cache(path)
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            t = time.perf_counter()
+            n = (size - 4096) // 8
+            np.frombuffer(mm, dtype=np.uint64, count=n, offset=4096).sum()
+            return n * 8 / (time.perf_counter() - t) / 1e9
+
+    ours()  # builds the kernel and warms the cache
+    a, b, r = paired(ours, floor, reps)
+    return row(
+        f"scan_{dtype}_{'cold' if cold else 'warm'}",
+        "GB/s",
+        a,
+        b,
+        r,
+        baseline_name="numpy uint64 sum of the same bytes"
+        + (" (file evicted first)" if cold else ""),
+        bytes=size,
+        compiled_kernel=native_scan() is not None,
+        goal=0.5,
+    )
+
+
 ROWS: dict[str, Callable[[int], dict[str, Any]]] = {
     "batched_generation": bench_batched_generation,
     "quantize_q4_k": lambda reps: _quant_row("Q4_K", reps),
     "quantize_q6_k": lambda reps: _quant_row("Q6_K", reps),
+    "scan_bf16_warm": lambda reps: _scan_row("bf16", False, reps, SCAN_MB),
+    "scan_f32_warm": lambda reps: _scan_row("f32", False, reps, SCAN_MB),
+    "scan_bf16_cold": lambda reps: _scan_row("bf16", True, reps, SCAN_MB),
 }
+SCAN_MB = 512
 
 
 def main() -> int:

@@ -18,12 +18,13 @@ with ``benchmarks/bench_verify.py``; the figures are in the module's benchmark o
   first use by :mod:`albor_gates.model.native`): every statistic from the mapped bytes at once,
   in float32 vector lanes flushed to fp64 per 4096-element block, a NaN or Inf block redone
   exactly in fp64; each chunk is split across two threads. Measured with
-  ``benchmarks/bench_perf.py`` on a 209 MB bf16 file in the page cache: ~5-6 GB/s against
-  1.2 GB/s for the torch path below and 9-12 GB/s for numpy's uint64 sum of the same bytes
-  (one core converts, compares and sums at ~5 GB/s; two read at ~8-10 GB/s). Why C: numba is
-  not installed here, and ``torch.compile`` was not measured (it compiles per dtype and shape,
-  and its reductions' order is its own); one small C file is compiled once. The torch path stays for the other dtypes, for CUDA, without a C
-  compiler, and as the oracle the tests run every scan test against.
+  ``benchmarks/bench_perf.py`` on a bf16 file in the page cache: 3-6 GB/s (load-dependent)
+  against 1.2 GB/s for the torch path below and 7-12 GB/s for numpy's uint64 sum of the same
+  bytes (one core converts, compares and sums at ~5 GB/s; two read at ~8-10 GB/s). Why C:
+  numba is not installed here, and ``torch.compile`` was not measured (it compiles per dtype
+  and shape, and its reductions' order is its own); one small C file is compiled once. The
+  torch path stays for the other dtypes, for CUDA, without a C compiler, and as the oracle
+  every scan test also runs against.
 - The file is memory-mapped once; each chunk of up to ``chunk_elems`` elements is a zero-copy
   view, converted once into a reused fp32 buffer (fp64 for F64 and 32/64-bit integers, which
   fp32 would round). After each chunk its pages are dropped from the process
