@@ -17,6 +17,7 @@ SCRIPTS = [
     ["bench_verify.py", "--rounds", "3"],
     ["bench_checker.py", "--reps", "3"],
     ["bench_gguf.py", "--repeats", "3"],
+    ["bench_perf.py", "--reps", "5"],
 ]
 
 
