@@ -18,6 +18,7 @@ SCRIPTS = [
     ["bench_checker.py", "--reps", "3"],
     ["bench_gguf.py", "--repeats", "3"],
     ["bench_header_parse.py"],
+    ["bench_perf.py", "--reps", "5"],
 ]
 
 

@@ -2,7 +2,8 @@
 
 For each prompt (default ``def fibonacci(n):``, the dogfood template's §2 prompt) the decoder
 generates up to ``max_new_tokens`` greedily (temperature 0, seed 42) within a ``time_budget_s``
-(30 s in the template) and the output is judged by the output-verification rules of
+(30 s in the template; prompts are decoded 32 at a time, and a prompt's seconds run from its
+batch's start to its own last token) and the output is judged by the output-verification rules of
 ``apr qa`` golden_output (GATES.md §3.1.4, in order): empty; garbage markers (U+FFFD,
 ``[UNK]``, ``akunji``, ``olumbia``); statistical gibberish (non-ASCII share > 60 %, a 4–16-byte
 fragment repeated 3× in a row, U+FFFD density); null bytes; the ``expected`` pattern present.
@@ -41,6 +42,7 @@ OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "prompts")
 NEEDS: frozenset[str] = frozenset({"torch"})
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 MAX_PROMPTS = 10_000
+BATCH = 32  # prompts decoded together (one KV cache per batch)
 
 
 class Params(CheckParams):
@@ -92,29 +94,33 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     max_new = ctx.settings.max_new_tokens or p.max_new_tokens
 
     def run(_path: Any) -> list[dict[str, Any]]:
-        from albor_gates.model.generate import greedy_generate
+        from albor_gates.model.generate import greedy_generate_batch
 
         report = ctx.progress("generation", float(len(prompts)))
         rows = []
-        for i, prompt in enumerate(prompts):
-            g = greedy_generate(
+        # batches of 32 share one KV cache; each row decodes what it decodes alone
+        for at in range(0, len(prompts), BATCH):
+            batch = prompts[at : at + BATCH]
+            results = greedy_generate_batch(
                 model,
-                prompt,
+                batch,
                 tokenizer=tok,
                 max_new_tokens=max_new,
                 time_budget_s=p.time_budget_s,
                 seed=p.seed,
+                batch_size=BATCH,
             )
-            rows.append(
-                {
-                    "prompt": prompt,
-                    "text": g.text or "",
-                    "new_tokens": g.new_tokens,
-                    "seconds": round(g.wall_time_s, 3),
-                    "stop_reason": g.stop_reason,
-                }
-            )
-            report(i + 1, len(prompts))
+            for prompt, g in zip(batch, results, strict=True):
+                rows.append(
+                    {
+                        "prompt": prompt,
+                        "text": g.text or "",
+                        "new_tokens": g.new_tokens,
+                        "seconds": round(g.wall_time_s, 3),
+                        "stop_reason": g.stop_reason,
+                    }
+                )
+            report(len(rows), len(prompts))
         return rows
 
     # generations are cached on what shapes them only, so gates that judge the same

@@ -22,7 +22,10 @@ is meant for short inputs and tests.
 
 KV cache: :class:`KVCache` preallocates keys and values for ``capacity`` positions per layer;
 a forward with a cache appends at ``cache.length`` and attends over everything cached so far
-(prefill + step decode equals the full forward).
+(prefill + step decode equals the full forward). Batched generation passes ``left_pad`` (per
+row, the number of pad slots before the prompt): each row's positions start at 0 after its pad
+and no query attends to a pad key, so a row computes what it computes alone;
+:meth:`KVCache.select` drops finished rows.
 """
 
 from __future__ import annotations
@@ -178,6 +181,15 @@ class KVCache:
         self.length = 0
         self.capacity = capacity
 
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only ``rows`` (indices into the batch), e.g. once other rows have finished.
+
+        Args:
+            rows: 1-D int64 indices, in the order the next forward's batch uses.
+        """
+        self.keys = [k.index_select(0, rows) for k in self.keys]
+        self.values = [v.index_select(0, rows) for v in self.values]
+
 
 class DecoderModel:
     """The reference decoder, holding its weights on one device in one dtype.
@@ -326,13 +338,22 @@ class DecoderModel:
 
     # ------------------------------------------------------------------ forward
 
-    def hidden_states(self, input_ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+    def hidden_states(
+        self,
+        input_ids: torch.Tensor,
+        cache: KVCache | None = None,
+        *,
+        left_pad: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Run the decoder stack and the final RMSNorm.
 
         Args:
             input_ids: ``[batch, seq]`` token ids (int64) on any device.
             cache: a :class:`KVCache` to append to (positions continue at ``cache.length``),
                 or None for a fresh forward from position 0.
+            left_pad: per row, the number of pad slots before its first real token (int64 on
+                the CPU, ``[batch]``); row ``r``'s slot ``s`` has position ``s - left_pad[r]``
+                and pad slots are never attended to. None: no padding.
 
         Returns:
             ``[batch, seq, hidden]`` in the compute dtype.
@@ -361,12 +382,17 @@ class DecoderModel:
                     f"the model vocabulary [0, {cfg.vocab_size})"
                 )
         ids = input_ids.to(self.device, torch.long)
+        if left_pad is not None and not bool(left_pad.any()):
+            left_pad = None  # no row is padded: the plain path, and its fused causal kernel
         with torch.inference_mode():
             x = F.embedding(ids, self.embed)
-            cos, sin = self._cos_sin(start, end)
+            masks: dict[bool, torch.Tensor | None] = {}
+            if left_pad is None:
+                cos, sin = self._cos_sin(start, end)
+            else:
+                cos, sin = self._padded_cos_sin(left_pad, start, end, masks)
             nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
             q_out, kv_out = nh * hd, nkv * hd
-            masks: dict[bool, torch.Tensor | None] = {}
             for li, layer in enumerate(self._layers):
                 window = cfg.sliding_window if layer.sliding else None
                 residual = x
@@ -401,6 +427,29 @@ class DecoderModel:
             cache.length = end
         return x
 
+    def _padded_cos_sin(
+        self, left_pad: torch.Tensor, start: int, end: int, masks: dict[bool, torch.Tensor | None]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-row RoPE tables ``[batch, 1, t, head_dim]`` and the pad-aware masks."""
+        import torch
+
+        pad = left_pad.to(torch.long)
+        # the longest row's length bounds every position (NTK-dynamic RoPE depends on it)
+        table_cos, table_sin = self._cos_sin(0, end - int(pad.min()))
+        slots = torch.arange(start, end)
+        pos = (slots[None, :] - pad[:, None]).clamp_(min=0)  # pad slots: any valid position
+        idx = pos.to(self.device)
+        keys = torch.arange(end)[None, None, :]
+        q = slots[None, :, None]
+        # a pad query sees itself only, so its softmax is finite; real queries never see pads
+        real = (keys >= pad[:, None, None]) | (keys == q)
+        for sliding in (False, True):
+            allowed = real & (keys <= q)
+            if sliding and self.config.sliding_window is not None:
+                allowed = allowed & (keys > q - self.config.sliding_window)
+            masks[sliding] = allowed[:, None].to(self.device)  # [batch, 1, t, end]
+        return table_cos[idx][:, None], table_sin[idx][:, None]
+
     def _attend(
         self,
         q: torch.Tensor,
@@ -418,19 +467,22 @@ class DecoderModel:
         cfg = self.config
         gqa = cfg.num_kv_heads != cfg.num_heads
         if t == 1:
+            mask = masks.get(sliding)  # set only for padded batches: [batch, 1, 1, end]
             if window is not None and end > window:
                 k = k[:, :, end - window :]
                 v = v[:, :, end - window :]
+                mask = None if mask is None else mask[..., end - window :]
             if gqa:
                 # One query per head: fold the query heads of a group into the sequence axis so
-                # SDPA sees plain multi-query attention (no mask is needed for a single query).
+                # SDPA sees plain multi-query attention (no causal mask is needed for a single
+                # query; a padded batch's mask broadcasts over the group axis).
                 b = q.shape[0]
                 groups = cfg.num_heads // cfg.num_kv_heads
                 qg = q.reshape(b, cfg.num_kv_heads, groups, cfg.head_dim)
-                out = F.scaled_dot_product_attention(qg, k, v)
+                out = F.scaled_dot_product_attention(qg, k, v, attn_mask=mask)
                 return out.reshape(b, cfg.num_heads, 1, cfg.head_dim)
-            return F.scaled_dot_product_attention(q, k, v)
-        if start == 0 and (window is None or window >= end):
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        if sliding not in masks and start == 0 and (window is None or window >= end):
             return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
         if sliding not in masks:
             masks[sliding] = self._mask(start, t, end, window)

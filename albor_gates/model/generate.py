@@ -99,7 +99,7 @@ def greedy_generate(
     time_budget_s: float | None = None,
     seed: int = 42,
 ) -> GenerationResult:
-    """Greedy (temperature 0) decoding with the KV cache.
+    """Greedy (temperature 0) decoding of one prompt with the KV cache.
 
     Args:
         model: the decoder.
@@ -117,60 +117,148 @@ def greedy_generate(
     Raises:
         UsageError: bad arguments, or prompt + new tokens beyond ``max_position_embeddings``.
     """
-    import torch
+    return greedy_generate_batch(
+        model,
+        [prompt],
+        tokenizer=tokenizer,
+        max_new_tokens=max_new_tokens,
+        eos_token_ids=eos_token_ids,
+        ignore_eos=ignore_eos,
+        time_budget_s=time_budget_s,
+        seed=seed,
+    )[0]
 
+
+def greedy_generate_batch(
+    model: DecoderModel,
+    prompts: Sequence[str | Sequence[int]],
+    *,
+    tokenizer: Any = None,
+    max_new_tokens: int = 64,
+    eos_token_ids: Sequence[int] | None = None,
+    ignore_eos: bool = False,
+    time_budget_s: float | None = None,
+    seed: int = 42,
+    batch_size: int = 32,
+) -> list[GenerationResult]:
+    """Greedy decoding of many prompts, ``batch_size`` at a time, one KV cache per batch.
+
+    Prompts are grouped by length (less padding) and left-padded; each row's positions start
+    at 0 after its pad and no query attends to a pad slot, so a row decodes what it decodes
+    alone (a test holds the outputs equal to one-at-a-time decoding on a trained model). A row
+    stops on its own EOS, token count or budget; finished rows leave the batch and the cache.
+    A row's ``wall_time_s`` runs from its batch's start to its own stop, and the time budget
+    applies to that span, as it would to the row decoded alone.
+
+    Args:
+        model: the decoder.
+        prompts: texts (need ``tokenizer``) or token-id lists.
+        tokenizer: see :func:`greedy_generate`.
+        max_new_tokens: upper bound on generated tokens per prompt.
+        eos_token_ids: see :func:`greedy_generate`.
+        ignore_eos: see :func:`greedy_generate`.
+        time_budget_s: per-row budget, see above.
+        seed: see :func:`greedy_generate`.
+        batch_size: rows decoded together.
+
+    Returns:
+        One :class:`GenerationResult` per prompt, in the order given.
+
+    Raises:
+        UsageError: bad arguments, or a prompt + new tokens beyond ``max_position_embeddings``.
+    """
     if max_new_tokens < 1:
         raise UsageError(f"max_new_tokens must be ≥ 1, got {max_new_tokens}")
     if time_budget_s is not None and not time_budget_s > 0:
         raise UsageError(f"time budget must be positive, got {time_budget_s}")
-    ids = encode_prompt(prompt, tokenizer)
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be ≥ 1, got {batch_size}")
+    encoded = [encode_prompt(p, tokenizer) for p in prompts]
     cfg = model.config
-    total = len(ids) + max_new_tokens
-    if total > cfg.max_position_embeddings:
-        raise UsageError(
-            f"prompt ({len(ids)} tokens) + max_new_tokens ({max_new_tokens}) = {total} exceeds "
-            f"max_position_embeddings {cfg.max_position_embeddings} ({cfg.source})"
-        )
+    for ids in encoded:
+        total = len(ids) + max_new_tokens
+        if total > cfg.max_position_embeddings:
+            raise UsageError(
+                f"prompt ({len(ids)} tokens) + max_new_tokens ({max_new_tokens}) = {total} "
+                f"exceeds max_position_embeddings {cfg.max_position_embeddings} ({cfg.source})"
+            )
     stops = set(cfg.eos_token_ids if eos_token_ids is None else eos_token_ids)
     if ignore_eos:
         stops = set()
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    results: dict[int, GenerationResult] = {}
+    for at in range(0, len(order), batch_size):
+        rows = order[at : at + batch_size]
+        batch = _decode_batch(
+            model, [encoded[i] for i in rows], max_new_tokens, stops, time_budget_s, seed
+        )
+        for i, (out, reason, latencies, wall) in zip(rows, batch, strict=True):
+            text = None if tokenizer is None else tokenizer.decode(out, skip_special_tokens=False)
+            results[i] = GenerationResult(
+                prompt_ids=tuple(encoded[i]),
+                token_ids=tuple(out),
+                text=text,
+                stop_reason=reason,
+                ttft_s=latencies[0],
+                token_latencies_s=tuple(latencies),
+                wall_time_s=wall,
+                seed=seed,
+                device=str(model.device),
+                dtype=str(model.dtype).removeprefix("torch."),
+            )
+    return [results[i] for i in range(len(encoded))]
+
+
+def _decode_batch(
+    model: DecoderModel,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    stops: set[int],
+    time_budget_s: float | None,
+    seed: int,
+) -> list[tuple[list[int], str, list[float], float]]:
+    """Decode one left-padded batch: per row (tokens, stop reason, latencies, wall seconds)."""
+    import torch
+
+    width = max(len(p) for p in prompts)
+    pad = torch.tensor([width - len(p) for p in prompts], dtype=torch.long)
+    # pad slots hold id 0 (any valid id: they are masked out of every attention)
+    step_input = torch.tensor([[0] * (width - len(p)) + p for p in prompts], dtype=torch.long)
     torch.manual_seed(seed)
-    cache = model.new_cache(1, total)
-    out: list[int] = []
-    latencies: list[float] = []
-    reason = STOP_MAX_TOKENS
+    cache = model.new_cache(len(prompts), width + max_new_tokens)
+    outs: list[list[int]] = [[] for _ in prompts]
+    latencies: list[list[float]] = [[] for _ in prompts]
+    done: list[tuple[str, float] | None] = [None] * len(prompts)
+    active = list(range(len(prompts)))  # batch row → prompt index
     synchronize(model.device)
     start = time.perf_counter()
     last = start
-    step_input = torch.tensor([ids], dtype=torch.long)
     with torch.inference_mode():
         for _ in range(max_new_tokens):
-            hidden = model.hidden_states(step_input, cache)
-            logits = model.project(hidden[:, -1])
-            nxt = logits.argmax(dim=-1)
-            token = int(nxt.item())  # host copy: synchronises the device
+            hidden = model.hidden_states(step_input, cache, left_pad=pad)
+            nxt = model.project(hidden[:, -1]).argmax(dim=-1)
+            tokens = nxt.tolist()  # host copy: synchronises the device
             now = time.perf_counter()
-            latencies.append(now - last)
+            keep: list[int] = []
+            for row, (i, token) in enumerate(zip(active, tokens, strict=True)):
+                latencies[i].append(now - last)
+                if token in stops:
+                    done[i] = (STOP_EOS, now - start)
+                    continue
+                outs[i].append(token)
+                if time_budget_s is not None and now - start >= time_budget_s:
+                    done[i] = (STOP_TIME_BUDGET, now - start)
+                    continue
+                keep.append(row)
             last = now
-            if token in stops:
-                reason = STOP_EOS
+            if not keep:
                 break
-            out.append(token)
-            if time_budget_s is not None and now - start >= time_budget_s:
-                reason = STOP_TIME_BUDGET
-                break
-            step_input = nxt.view(1, 1)
+            if len(keep) < len(active):
+                rows = torch.tensor(keep, dtype=torch.long)
+                cache.select(rows.to(model.device))
+                pad, nxt = pad[rows], nxt[rows.to(nxt.device)]
+                active = [active[r] for r in keep]
+            step_input = nxt.view(-1, 1)
     wall = time.perf_counter() - start
-    text = tokenizer.decode(out, skip_special_tokens=False) if tokenizer is not None else None
-    return GenerationResult(
-        prompt_ids=tuple(ids),
-        token_ids=tuple(out),
-        text=text,
-        stop_reason=reason,
-        ttft_s=latencies[0],
-        token_latencies_s=tuple(latencies),
-        wall_time_s=wall,
-        seed=seed,
-        device=str(model.device),
-        dtype=str(model.dtype).removeprefix("torch."),
-    )
+    ends = [d or (STOP_MAX_TOKENS, wall) for d in done]
+    return [(outs[i], ends[i][0], latencies[i], ends[i][1]) for i in range(len(prompts))]

@@ -140,3 +140,71 @@ def test_q6_k_refuses_rows_that_are_not_whole_blocks() -> None:
         quantize(np.zeros((2, 896), np.float32), "Q6_K")
     with pytest.raises(UsageError, match="row of 1 values to Q6_K"):
         quantize_q6_k(np.float32(1.0))  # type: ignore[arg-type]
+
+
+NATIVE = pytest.mark.skipif(
+    __import__("albor_gates.formats._native", fromlist=["kquants"]).kquants() is None,
+    reason="no C compiler here: the compiled K-quant searches are not built (numpy runs)",
+)
+
+
+def _oracle_cases() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    sparse = rng.standard_normal((16, 4096)) * (rng.random((16, 4096)) < 0.05)
+    signed_zero = np.where(rng.random((16, 4096)) < 0.5, -0.0, sparse)
+    return {
+        "normal": rng.standard_normal((64, 4096)) * 0.02,
+        "laplace": rng.laplace(size=(64, 4096)),
+        "student-t": rng.standard_t(2, size=(64, 4096)) * 3,
+        "sparse": sparse,
+        "signed zeros": signed_zero,
+        "zeros": np.zeros((4, 4096)),
+        "constant": np.full((4, 4096), 0.37),
+        "negative constant": np.full((4, 4096), -2.5),
+        "below eps": rng.standard_normal((4, 4096)) * 1e-20,
+        "positive": np.abs(rng.standard_normal((8, 4096))) + 1,
+        "edge cases": _edge_cases(),
+        "real weights": _embedding()[:256],
+        "one block": rng.standard_normal((1, 256)),  # fewer sub-blocks than vector lanes
+    }
+
+
+@NATIVE
+@pytest.mark.parametrize("ggml_type", ["Q4_K", "Q6_K"])
+def test_compiled_k_quants_are_byte_identical_to_the_numpy_path(
+    ggml_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from albor_gates.formats import gguf_quants
+
+    cases = {k: v.astype(np.float32) for k, v in _oracle_cases().items()}
+    compiled = {k: quantize(v, ggml_type) for k, v in cases.items()}
+    monkeypatch.setattr(gguf_quants, "kquants", lambda: None)
+    for name, x in cases.items():
+        assert compiled[name].tobytes() == quantize(x, ggml_type).tobytes(), name
+
+
+@NATIVE
+def test_compiled_k_quants_split_across_threads_give_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from albor_gates.model import native as _native
+
+    x = (np.random.default_rng(3).standard_normal((72, 4096)) * 0.02).astype(np.float32)
+    threaded = {t: quantize(x, t) for t in ("Q4_K", "Q6_K")}
+    assert x.size // 32 > 2 * _native._MIN_PER_THREAD  # the split really happens
+    monkeypatch.setattr(_native, "_MIN_PER_THREAD", 1 << 62)
+    for t, got in threaded.items():
+        assert got.tobytes() == quantize(x, t).tobytes()
+
+
+def test_the_numpy_path_runs_without_the_compiled_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    from albor_gates.formats import _native
+
+    monkeypatch.setenv("ALBOR_GATES_NATIVE", "0")
+    _native.kquants.cache_clear()
+    try:
+        assert _native.kquants() is None
+        x = _edge_cases()
+        assert quantize_q6_k(x).tobytes() == b"".join(ref_quantize_q6_k(row) for row in x)
+    finally:
+        _native.kquants.cache_clear()

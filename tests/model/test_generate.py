@@ -9,7 +9,7 @@ import pytest
 from albor_gates.errors import UsageError
 from albor_gates.model.bench import measure_throughput
 from albor_gates.model.decoder import load_model
-from albor_gates.model.generate import greedy_generate
+from albor_gates.model.generate import greedy_generate, greedy_generate_batch
 from albor_gates.model.textcheck import check_output
 
 torch = pytest.importorskip("torch")
@@ -85,3 +85,81 @@ def test_throughput_fields(random_model: Any) -> None:
     assert (res.device, res.device_type, res.dtype) == ("cpu", "cpu", "float32")
     with pytest.raises(UsageError, match="throughput needs runs ≥ 1"):
         measure_throughput(load_model(path, "cpu"), PROMPT, runs=0)
+
+
+def _prompts(tokenizer: Any, count: int) -> list[str]:
+    """``count`` prompts of varied length cut from stdlib source lines."""
+    from testlib.corpus import VAL_FILE, stdlib_text
+
+    lines = [ln for ln in stdlib_text([VAL_FILE]).splitlines() if len(ln.strip()) > 8]
+    return [lines[(i * 37) % len(lines)][: 6 + (i * 7) % 40] for i in range(count)]
+
+
+def test_batched_generation_equals_one_at_a_time_on_the_trained_model(
+    trained_model: Any,
+) -> None:
+    model = load_model(trained_model.path, "cpu")
+    tok = trained_model.tokenizer
+    prompts = _prompts(tok, 32)
+    lengths = {len(tok.encode(p).ids) for p in prompts}
+    assert len(lengths) > 5  # left padding is really exercised
+    alone = [greedy_generate(model, p, tokenizer=tok, max_new_tokens=24) for p in prompts]
+    for batch_size in (32, 5):
+        batched = greedy_generate_batch(
+            model, prompts, tokenizer=tok, max_new_tokens=24, batch_size=batch_size
+        )
+        assert [g.token_ids for g in batched] == [g.token_ids for g in alone]
+        assert [g.stop_reason for g in batched] == [g.stop_reason for g in alone]
+        assert [g.text for g in batched] == [g.text for g in alone]
+        assert [g.prompt_ids for g in batched] == [g.prompt_ids for g in alone]
+    # rows stop on their own: the trained model emits EOS (id 0) on some prompts
+    reasons = {g.stop_reason for g in alone}
+    assert reasons <= {"eos", "max_new_tokens"}
+
+
+@pytest.mark.parametrize(
+    ("family", "overrides"),
+    [
+        ("llama", {}),
+        ("qwen3", {}),
+        ("mistral", {"sliding_window": 8}),
+    ],
+)
+def test_batched_generation_equals_one_at_a_time_per_family(
+    random_model: Any, family: str, overrides: dict[str, Any]
+) -> None:
+    path, _ = random_model(family, **overrides)
+    model = load_model(path, "cpu")
+    prompts = [PROMPT, PROMPT[:2], [9] * 11, PROMPT[3:], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]
+    alone = [greedy_generate(model, p, max_new_tokens=16, ignore_eos=True) for p in prompts]
+    batched = greedy_generate_batch(model, prompts, max_new_tokens=16, ignore_eos=True)
+    assert [g.token_ids for g in batched] == [g.token_ids for g in alone]
+
+
+def test_batched_generation_drops_rows_at_eos(random_model: Any) -> None:
+    path, _ = random_model("qwen2")
+    model = load_model(path, "cpu")
+    prompts = [PROMPT, PROMPT[:3], [7, 7, 7, 7]]
+    free = [greedy_generate(model, p, max_new_tokens=12, ignore_eos=True) for p in prompts]
+    eos = free[0].token_ids[2]
+    alone = [greedy_generate(model, p, max_new_tokens=12, eos_token_ids=[eos]) for p in prompts]
+    batched = greedy_generate_batch(model, prompts, max_new_tokens=12, eos_token_ids=[eos])
+    assert batched[0].stop_reason == "eos" and batched[0].new_tokens == free[0].token_ids.index(eos)
+    assert [(g.token_ids, g.stop_reason) for g in batched] == [
+        (g.token_ids, g.stop_reason) for g in alone
+    ]
+    assert all(len(g.token_latencies_s) == g.new_tokens + (g.stop_reason == "eos") for g in batched)
+
+
+def test_batched_generation_refuses_bad_arguments(random_model: Any) -> None:
+    path, _ = random_model("qwen2")
+    model = load_model(path, "cpu")
+    with pytest.raises(UsageError) as err:
+        greedy_generate_batch(model, [PROMPT], batch_size=0)
+    assert str(err.value) == "batch_size must be ≥ 1, got 0"
+    with pytest.raises(UsageError) as err:
+        greedy_generate_batch(model, [PROMPT, list(range(1, 80))], max_new_tokens=50)
+    assert str(err.value) == (
+        "prompt (79 tokens) + max_new_tokens (50) = 129 exceeds max_position_embeddings 128 "
+        f"({path / 'config.json'})"
+    )

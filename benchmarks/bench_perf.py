@@ -1,0 +1,283 @@
+"""Issue 14's rows, each a ratio against its baseline measured in the same process.
+
+Rows (``--rows``, default all):
+
+* ``batched_generation``: 32 prompts × 64 greedy tokens through
+  :func:`~albor_gates.model.generate.greedy_generate_batch` (one KV cache per batch of 32) vs the
+  same prompts one at a time through :func:`~albor_gates.model.generate.greedy_generate`, on the
+  bundled ``examples/albor-tiny-v1`` release (a Qwen2 really trained on Python source, with its
+  BPE tokenizer); the outputs are checked equal before timing. Goal ≥ 4 × on CPU.
+* ``quantize_q4_k`` / ``quantize_q6_k``: MB/s of fp32 input quantised by
+  :mod:`albor_gates.formats.gguf_quants`, with gguf-py's Q8_0 on the same array as the
+  baseline. Goal ≥ 200 MB/s.
+* ``scan_{bf16,f32}_warm``: :func:`~albor_gates.model.scan.scan_checkpoint` GB/s on a ~512 MB
+  file of Qwen2-0.5B-shaped matrices (generated once into ``$ALBOR_GATES_CACHE/bench``) in the
+  page cache, against numpy's ``uint64`` sum of the same bytes (the memory floor). Goal ≥ 0.5 ×.
+* ``scan_bf16_cold``: the same with the file evicted from the page cache before each side
+  (``posix_fadvise(DONTNEED)`` on that one file), so both read from the disk.
+
+Each side is timed ``--reps`` times (≥ 5), alternating which goes first; a ratio is the median
+of the per-pair ratios (load drift on a shared machine cancels within a pair) and the noise is
+the spread of those ratios ((max − min) / median). The load average is recorded with every
+row, since the CPU is shared. ``--json PATH`` writes every row.
+
+Usage: ``python benchmarks/bench_perf.py [--reps 5] [--rows batched_generation,...] [--json F]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TINY = ROOT / "examples" / "albor-tiny-v1"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def paired(
+    ours: Callable[[], float], base: Callable[[], float], reps: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Time ``ours`` and ``base`` back to back ``reps`` times; each returns a throughput."""
+    a, b, ratios = [], [], []
+    for i in range(reps):
+        if i % 2:
+            y, x = base(), ours()
+        else:
+            x, y = ours(), base()
+        a.append(x)
+        b.append(y)
+        ratios.append(x / y)
+    return a, b, ratios
+
+
+def row(
+    name: str, unit: str, a: list[float], b: list[float], ratios: list[float], **extra: Any
+) -> dict[str, Any]:
+    med = statistics.median(ratios)
+    out = {
+        "row": name,
+        "unit": unit,
+        "ours": statistics.median(a),
+        "baseline": statistics.median(b),
+        "ratio": med,
+        "noise": (max(ratios) - min(ratios)) / med,
+        "reps": len(ratios),
+        "load": _load(),
+        **extra,
+    }
+    print(
+        f"{name}: ours {out['ours']:.4g} {unit}, baseline {out['baseline']:.4g} {unit}, "
+        f"ratio {med:.2f} × (spread {out['noise']:.0%}, n={len(ratios)}, load {out['load']})",
+        flush=True,
+    )
+    return out
+
+
+def bench_batched_generation(reps: int) -> dict[str, Any]:
+    """32 prompts × 64 tokens: one batch vs one prompt at a time."""
+    from tokenizers import Tokenizer
+
+    from albor_gates.model.decoder import load_model
+    from albor_gates.model.generate import greedy_generate, greedy_generate_batch
+
+    model = load_model(TINY, "cpu")
+    tok = Tokenizer.from_file(str(TINY / "tokenizer.json"))
+    source = (ROOT / "albor_gates" / "model" / "generate.py").read_text().splitlines()
+    lines = [ln.strip() for ln in source if len(ln.strip()) > 12]
+    prompts = [lines[(i * 7) % len(lines)][: 10 + i % 30] for i in range(32)]
+    new = 64
+
+    def batched() -> list[Any]:
+        return greedy_generate_batch(model, prompts, tokenizer=tok, max_new_tokens=new)
+
+    def alone() -> list[Any]:
+        return [greedy_generate(model, p, tokenizer=tok, max_new_tokens=new) for p in prompts]
+
+    ref, got = alone(), batched()
+    if [g.token_ids for g in got] != [g.token_ids for g in ref]:
+        raise SystemExit("batched generation differs from one-at-a-time decoding")
+    tokens = sum(g.new_tokens for g in ref)
+
+    def rate(fn: Callable[[], Any]) -> Callable[[], float]:
+        def run() -> float:
+            t = time.perf_counter()
+            fn()
+            return tokens / (time.perf_counter() - t)
+
+        return run
+
+    a, b, r = paired(rate(batched), rate(alone), reps)
+    return row(
+        "batched_generation",
+        "tok/s",
+        a,
+        b,
+        r,
+        model=str(TINY.relative_to(ROOT)),
+        prompts=len(prompts),
+        tokens=tokens,
+        goal=4.0,
+    )
+
+
+def _quant_row(ggml_type: str, reps: int) -> dict[str, Any]:
+    import gguf
+    import numpy as np
+
+    from albor_gates.formats.gguf_quants import quantize
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((1024, 4096), dtype=np.float32) * np.float32(0.02)
+    mb = data.nbytes / 1e6
+
+    def ours() -> float:
+        t = time.perf_counter()
+        quantize(data, ggml_type)
+        return mb / (time.perf_counter() - t)
+
+    def q8() -> float:
+        t = time.perf_counter()
+        gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0)
+        return mb / (time.perf_counter() - t)
+
+    a, b, r = paired(ours, q8, reps)
+    return row(
+        f"quantize_{ggml_type.lower()}",
+        "MB/s",
+        a,
+        b,
+        r,
+        baseline_name="gguf-py Q8_0",
+        goal_mb_s=200.0,
+    )
+
+
+SCAN_CACHE = Path(os.environ.get("ALBOR_GATES_CACHE", Path.home() / ".cache" / "albor-gates"))
+
+
+def _scan_file(dtype: str, mb: int) -> Path:
+    """A Qwen2-0.5B-shaped slice (896 × 4864 matrices, N(0, 0.02)) of about ``mb`` MB."""
+    import torch
+    from safetensors.torch import save_file
+
+    path = SCAN_CACHE / "bench" / f"scan-{dtype}-{mb}mb.safetensors"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tdtype = {"bf16": torch.bfloat16, "f32": torch.float32}[dtype]
+    per = 896 * 4864 * tdtype.itemsize
+    g = torch.Generator().manual_seed(0)
+    tensors = {
+        f"model.layers.{i}.mlp.down_proj.weight": (torch.randn(896, 4864, generator=g) * 0.02).to(
+            tdtype
+        )
+        for i in range(max(1, mb * 1_000_000 // per))
+    }
+    save_file(tensors, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    return path
+
+
+def _drop_cache(path: Path) -> bool:
+    """Evict one file from the page cache (POSIX_FADV_DONTNEED; other files are untouched)."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _scan_row(dtype: str, cold: bool, reps: int, mb: int) -> dict[str, Any]:
+    import mmap
+
+    import numpy as np
+
+    from albor_gates.artifacts.checkpoint import open_checkpoint
+    from albor_gates.model.scan import native_scan, scan_checkpoint
+
+    path = _scan_file(dtype, mb)
+    ckpt = open_checkpoint(path)
+    size = path.stat().st_size
+    if cold and not _drop_cache(path):
+        raise SystemExit("cannot drop the page cache for one file here (no posix_fadvise)")
+
+    def ours() -> float:
+        if cold:
+            _drop_cache(path)
+        res = scan_checkpoint(ckpt)
+        return res.bytes_scanned / res.seconds / 1e9
+
+    def floor() -> float:
+        if cold:
+            _drop_cache(path)
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            t = time.perf_counter()
+            n = (size - 4096) // 8
+            np.frombuffer(mm, dtype=np.uint64, count=n, offset=4096).sum()
+            return n * 8 / (time.perf_counter() - t) / 1e9
+
+    ours()  # builds the kernel and warms the cache
+    a, b, r = paired(ours, floor, reps)
+    return row(
+        f"scan_{dtype}_{'cold' if cold else 'warm'}",
+        "GB/s",
+        a,
+        b,
+        r,
+        baseline_name="numpy uint64 sum of the same bytes"
+        + (" (file evicted first)" if cold else ""),
+        bytes=size,
+        compiled_kernel=native_scan() is not None,
+        goal=0.5,
+    )
+
+
+ROWS: dict[str, Callable[[int], dict[str, Any]]] = {
+    "batched_generation": bench_batched_generation,
+    "quantize_q4_k": lambda reps: _quant_row("Q4_K", reps),
+    "quantize_q6_k": lambda reps: _quant_row("Q6_K", reps),
+    "scan_bf16_warm": lambda reps: _scan_row("bf16", False, reps, SCAN_MB),
+    "scan_f32_warm": lambda reps: _scan_row("f32", False, reps, SCAN_MB),
+    "scan_bf16_cold": lambda reps: _scan_row("bf16", True, reps, SCAN_MB),
+}
+SCAN_MB = 512
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if args.reps < 5:
+        ap.error("--reps must be ≥ 5 (medians of fewer are noise on a shared machine)")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    results = [ROWS[name](args.reps) for name in args.rows.split(",")]
+    if args.json:
+        args.json.write_text(
+            json.dumps({"device": "cpu", "threads": args.threads, "rows": results}, indent=2) + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
