@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from albor_gates.cli.common import _github_outputs
+from albor_gates.cli.session import _github_outputs
 from albor_gates.engine.decide import decide
 from albor_gates.engine.record import to_record
 from albor_gates.engine.results import GateResult, SpecInfo, Status, Verdict
