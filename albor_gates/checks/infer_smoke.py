@@ -92,11 +92,13 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     max_new = ctx.settings.max_new_tokens or p.max_new_tokens
 
     def run(_path: Any) -> list[dict[str, Any]]:
+        from albor_gates.model.distributed import map_sharded
         from albor_gates.model.generate import greedy_generate
 
         report = ctx.progress("generation", float(len(prompts)))
-        rows = []
-        for i, prompt in enumerate(prompts):
+        done = [0]
+
+        def one(prompt: str) -> dict[str, Any]:
             g = greedy_generate(
                 model,
                 prompt,
@@ -105,17 +107,18 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
                 time_budget_s=p.time_budget_s,
                 seed=p.seed,
             )
-            rows.append(
-                {
-                    "prompt": prompt,
-                    "text": g.text or "",
-                    "new_tokens": g.new_tokens,
-                    "seconds": round(g.wall_time_s, 3),
-                    "stop_reason": g.stop_reason,
-                }
-            )
-            report(i + 1, len(prompts))
-        return rows
+            done[0] += 1
+            report(done[0], len(prompts))
+            return {
+                "prompt": prompt,
+                "text": g.text or "",
+                "new_tokens": g.new_tokens,
+                "seconds": round(g.wall_time_s, 3),
+                "stop_reason": g.stop_reason,
+            }
+
+        # under torchrun each rank generates its round-robin share; all get every row back
+        return map_sharded(prompts, one)
 
     # generations are cached on what shapes them only, so gates that judge the same
     # continuations differently (gibberish rules, Python validity) generate once

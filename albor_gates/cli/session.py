@@ -48,9 +48,30 @@ class Session:
     progress: bool = False
 
     def run(self, plans: list[Plan], opts: RunOptions) -> int:
-        """Evaluate, write the bundle and the reports; return the exit code."""
+        """Evaluate, write the bundle and the reports; return the exit code.
+
+        Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank joins the process group first, so
+        the model workloads shard across ranks; rank 0 alone writes the bundle and reports.
+        """
+        from albor_gates.model.distributed import in_torchrun
+
+        if not in_torchrun():
+            return self._run(plans, opts)
+        from albor_gates.model.distributed import init_distributed, shutdown
+
+        dist = init_distributed(opts.settings.requested_device)
+        # one device per rank: cuda becomes cuda:LOCAL_RANK for every gate of the run
+        settings = replace(opts.settings, device=str(dist.device))
+        try:
+            return replace(self, quiet=self.quiet or dist.rank != 0)._run(
+                plans, replace(opts, settings=settings)
+            )
+        finally:
+            shutdown()
+
+    def _run(self, plans: list[Plan], opts: RunOptions) -> int:
         verdict = self.evaluate(plans, opts)
-        if self.bundle is not None:
+        if self.bundle is not None and _is_rank_zero():
             from albor_gates.engine.bundle import make_bundle, write_bundle
 
             write_bundle(self.bundle, make_bundle(plans, opts, verdict))
@@ -119,7 +140,7 @@ def emit_reports(
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
 
-    if os.environ.get("RANK", "0") != "0":
+    if not _is_rank_zero():
         return []  # under torchrun every rank evaluates; rank 0 alone reports
     fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
     written: list[Path] = []
@@ -145,6 +166,11 @@ def emit_reports(
     if os.environ.get("GITHUB_ACTIONS") == "true":
         _github_outputs(record, fmts)
     return written
+
+
+def _is_rank_zero() -> bool:
+    """Whether this process reports (rank 0 of a torchrun job, or a single process)."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _width() -> int:
