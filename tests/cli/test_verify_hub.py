@@ -151,3 +151,72 @@ def test_a_cache_root_with_a_dangling_ref_is_one_line(gates, hf_home) -> None:
         f"gates: error: {root / 'refs' / 'main'}: points at '{'3' * 40}', which is not a "
         f"snapshot in {root / 'snapshots'}: download it again (hf download {REPO})\n"
     )
+
+
+def test_a_spec_artifact_path_may_be_an_hf_reference(gates, hf_home, write) -> None:
+    spec = write(
+        "spec.yaml",
+        f"""
+        id: hub-spec
+        version: 1.0.0
+        title: A Hub model named in the spec
+        artifacts:
+          model: {{kind: model, path: "hf://{REPO}@v1"}}
+        gates:
+          - {{id: S, title: The weights parse., check: weights.structure, artifact: model}}
+        """,
+    )
+    r = gates("check", str(spec), "-f", "json")
+    rec = json.loads(r.out)
+    assert r.code == 0, r.err
+    assert _model(rec)["hub"] == {"repo_id": REPO, "commit": V1}
+    assert _structure_of(rec, "S")["summary"].startswith(f"{REPO}: safetensors, ")
+
+
+def _structure_of(rec: dict, gate_id: str) -> dict:
+    return next(g for g in rec["gates"] if g["id"] == gate_id)
+
+
+def _hub_error(name: str) -> Exception:
+    # huggingface_hub's HTTP errors need a live response to construct; the mapping only looks at
+    # the class, so build one without calling its __init__
+    import huggingface_hub.errors as hub_errors
+
+    cls = getattr(hub_errors, name)
+    e = cls.__new__(cls)
+    Exception.__init__(e, f"{name} from the Hub")
+    return e
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            "GatedRepoError",
+            f"{REPO} is a gated repository: accept its conditions on huggingface.co/{REPO} and "
+            f"set HF_TOKEN to a token of that account",
+        ),
+        (
+            "RepositoryNotFoundError",
+            f"no Hub repository {REPO} (or it is private): check the id, or set HF_TOKEN for a "
+            f"private repository",
+        ),
+        (
+            "RevisionNotFoundError",
+            f"revision 'v9' does not resolve in {REPO}: name a branch, tag or commit sha of the "
+            f"repository",
+        ),
+    ],
+)
+def test_online_hub_failures_are_one_usage_line(
+    gates, tmp_path, monkeypatch: pytest.MonkeyPatch, error: str, message: str
+) -> None:
+    import huggingface_hub
+
+    def refuse(*_a: object, **_k: object) -> str:
+        raise _hub_error(error)
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refuse)
+    assert _err(gates, "verify", f"{REPO}@v9") == f"gates: error: {REPO}@v9: {message}\n"
