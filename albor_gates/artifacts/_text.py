@@ -14,6 +14,7 @@ import gc
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -78,6 +79,32 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+#: First line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+
+
+def lfs_pointer_error(path: Path, head: bytes, what: str) -> ArtifactError | None:
+    """The error for a Git LFS pointer file standing in for ``what``, or ``None``.
+
+    A clone without ``git lfs`` (or with ``GIT_LFS_SKIP_SMUDGE=1``) leaves ~130-byte text
+    pointers where the weights should be; read as binary they produce absurd header lengths, so
+    the pointer is recognised first and the message names the fix.
+
+    Args:
+        path: the file, for the message.
+        head: its first bytes (at least the length of :data:`LFS_POINTER_PREFIX`).
+        what: what the file should have been (``"safetensors file"``).
+    """
+    if not head.startswith(LFS_POINTER_PREFIX):
+        return None
+    size = re.search(rb"\nsize (\d+)", head)
+    real = f" of {int(size.group(1)):,} bytes" if size else ""
+    return ArtifactError(
+        f"{path}: is a Git LFS pointer, not the {what}{real}: the weights were never "
+        f"downloaded; run `git lfs pull` in the clone (or download the file itself)"
+    )
 
 
 def json_kind(value: object) -> str:

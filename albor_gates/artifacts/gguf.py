@@ -40,6 +40,8 @@ from typing import Any, NoReturn, Union
 
 from albor_gates.errors import ArtifactError
 
+from ._text import lfs_pointer_error
+
 __all__ = [
     "GGML_TYPES",
     "SUPPORTED_VERSIONS",
@@ -450,6 +452,9 @@ def _parse(path: Path, buf: bytes | mmap.mmap, size: int) -> GGUFFile:
     cur = _Cursor(path, buf, size)
     cur.need("header.magic", 4)
     magic = bytes(buf[0:4])
+    lfs = lfs_pointer_error(path, bytes(buf[:200]), "GGUF file")
+    if lfs is not None:
+        raise lfs
     if magic != GGUF_MAGIC:
         cur.fail(
             "header.magic",

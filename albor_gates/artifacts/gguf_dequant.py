@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 
-#: Types :func:`dequantize_tensor` decodes to fp32 (issue 5, part 1).
+#: Types :func:`dequantize_tensor` decodes to fp32: the floats, and every quantised type
+#: gguf-py's block decoders handle (issue 5, part 1; issue 13 added the i-quants, the ternary
+#: and the fp4 types). Q8_1 and Q8_K are llama.cpp's internal activation formats, never stored.
 DEQUANT_TYPES = frozenset(
     {
         "F32",
@@ -39,6 +41,19 @@ DEQUANT_TYPES = frozenset(
         "Q4_K",
         "Q5_K",
         "Q6_K",
+        "IQ1_S",
+        "IQ1_M",
+        "IQ2_XXS",
+        "IQ2_XS",
+        "IQ2_S",
+        "IQ3_XXS",
+        "IQ3_S",
+        "IQ4_NL",
+        "IQ4_XS",
+        "TQ1_0",
+        "TQ2_0",
+        "MXFP4",
+        "NVFP4",
     }
 )
 
@@ -74,7 +89,7 @@ def _check_type(gguf: GGUFFile, info: GGUFTensorInfo) -> None:
     if info.ggml_type not in DEQUANT_TYPES:
         raise ArtifactError(
             f"{gguf.path}: tensor {_show(info.name)} is {info.ggml_type}, which albor-gates "
-            f"cannot dequantise (supported: {', '.join(sorted(DEQUANT_TYPES))}); re-export "
+            f"cannot dequantise (it reads the floats and every type gguf-py decodes); re-export "
             "the model as f16, q8_0 or q4_k"
         )
 
@@ -136,6 +151,8 @@ def _decode_into(raw: npt.NDArray[np.uint8], ggml_type: str, out: npt.NDArray[np
     import gguf.quants
 
     decoder = getattr(gguf.quants, ggml_type)
+    # the i-quants decode through lookup grids that gguf-py builds on first use
+    decoder.init_grid()
     _name, block, type_size = _TYPE_BY_NAME[ggml_type]
     blocks = raw.reshape(-1, type_size)
     per_chunk = max(1, _CHUNK_ELEMENTS // block)

@@ -51,10 +51,12 @@ from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, header_cap
 from albor_gates.errors import ArtifactError
 
 from ._text import (
+    LFS_POINTER_PREFIX,
     duplicates_of,
     gc_paused,
     json_kind,
     json_object_pairs,
+    lfs_pointer_error,
     quote,
     reject_constant,
     short_json,
@@ -290,6 +292,10 @@ def _parse(f: BinaryIO, size: int, path: Path) -> SafetensorsHeader:
             f"{name}: file ended inside the 8-byte header length field (absolute offset "
             f"{len(head)}): {_TRUNCATED}"
         )
+    if head.startswith(LFS_POINTER_PREFIX[:8]):
+        lfs = lfs_pointer_error(path, head + f.read(200), "safetensors file")
+        if lfs is not None:
+            raise lfs
     n = int.from_bytes(head, "little")
     # The cap is checked before the length is used for anything: a lying length must not size
     # an allocation or a read.

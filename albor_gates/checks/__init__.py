@@ -55,6 +55,7 @@ from albor_gates.checks import (
     tokenizer_vocab,
     train_tokens_per_param,
     weights_dtypes,
+    weights_index_size,
     weights_stats,
     weights_structure,
 )
@@ -108,6 +109,7 @@ _MODULES: tuple[CheckKind, ...] = (
     tokenizer_vocab,
     train_tokens_per_param,
     weights_dtypes,
+    weights_index_size,
     weights_stats,
     weights_structure,
 )

@@ -32,9 +32,9 @@ def load_decoder(ctx: Context, role: str = "model", device: str | None = None) -
             from albor_gates.formats.gguf_model import load_gguf_model
 
             return load_gguf_model(path, str(resolved), dt)
-        from albor_gates.model.decoder import load_model
+        from albor_gates.model.hf_engine import load_causal_lm
 
-        return load_model(path, resolved, dt)
+        return load_causal_lm(path, resolved, dt)
 
     return ctx.read(role, f"decoder:{dev}:{dtype_name}", load)
 
@@ -53,9 +53,11 @@ def load_tokenizer(ctx: Context, role: str = "tokenizer", model_role: str = "mod
 def environment_details(model: Any) -> Mapping[str, Any]:
     """Device, GPU name, torch and CUDA versions of a loaded model (for the report)."""
     from albor_gates.model.device import environment
+    from albor_gates.model.hf_engine import engine_of
 
     env = environment(model.device)
     return {
+        "engine": engine_of(model),
         "device": env.device,
         "device_type": env.device_type,
         "device_name": env.device_name,

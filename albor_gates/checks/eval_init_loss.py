@@ -62,8 +62,8 @@ def measure(ctx: Context, params: Params) -> Measurement:
     init, s, model = eval_val_loss.evaluate(ctx, base)
 
     def scratch_loss(_p: Any) -> Any:
-        from albor_gates.model.decoder import random_init_like
         from albor_gates.model.evaluate import evaluate_loss
+        from albor_gates.model.hf_engine import random_init
         from albor_gates.model.tokens import load_tokens, make_windows
 
         path = ctx.path("tokens")
@@ -76,7 +76,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
             max_position_embeddings=model.config.max_position_embeddings,
             vocab_size=model.config.vocab_size,
         )
-        fresh = random_init_like(model, seed=params.seed, std=params.init_std)
+        fresh = random_init(model, seed=params.seed, std=params.init_std)
         return evaluate_loss(
             fresh, windows, batch_size=int(s["batch_size"]), chunk_size=int(s["chunk_size"])
         )

@@ -146,10 +146,14 @@ def measure(ctx: Context, params: Params) -> Measurement:
         "tokens_per_s": round(r.tokens_per_s, 1),
         "peak_memory_bytes": r.peak_memory_bytes,
         "world_size": r.world_size,
+        # per-rank shares only exist under torchrun: a single-process report stays as it was
+        **({"rank_tokens": list(r.rank_token_counts)} if r.rank_token_counts else {}),
         "settings": s,
         **environment_details(model),
     }
     run = f"{r.token_count:,} tokens, {r.device} {r.dtype}, {r.wall_time_s:.1f} s"
+    if r.world_size > 1:
+        run += f" on {r.world_size} ranks ({r.tokens_per_s:,.0f} tok/s for the job)"
     if params.measure == "loss":
         return Measurement(r.loss, subject="val_loss", unit="nats", summary=run, details=details)
     if params.measure == "perplexity":

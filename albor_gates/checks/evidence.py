@@ -137,6 +137,13 @@ def _open_view(path: Path) -> ModelView:
     )
 
 
+def display_name(path: Path) -> str:
+    """How a summary names a model file or folder: ``ORG/NAME`` for a Hub snapshot."""
+    from albor_gates.artifacts.hub import display_name as hub_display_name
+
+    return hub_display_name(path)
+
+
 def checkpoint(ctx: Context, role: str = "model") -> ModelView:
     """The checkpoint bound to ``role`` (file, index, folder or GGUF)."""
     return ctx.read(role, "checkpoint", _open_view)

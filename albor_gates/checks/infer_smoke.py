@@ -94,13 +94,14 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
     max_new = ctx.settings.max_new_tokens or p.max_new_tokens
 
     def run(_path: Any) -> list[dict[str, Any]]:
+        from albor_gates.model.distributed import is_distributed, map_sharded
         from albor_gates.model.generate import greedy_generate_batch
 
         report = ctx.progress("generation", float(len(prompts)))
-        rows = []
-        # batches of 32 share one KV cache; each row decodes what it decodes alone
-        for at in range(0, len(prompts), BATCH):
-            batch = prompts[at : at + BATCH]
+        done = [0]
+
+        def run_batch(batch: list[str]) -> list[dict[str, Any]]:
+            # one KV cache per batch; each row decodes what it decodes alone
             results = greedy_generate_batch(
                 model,
                 batch,
@@ -110,18 +111,29 @@ def generate_all(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], Any]:
                 seed=p.seed,
                 batch_size=BATCH,
             )
-            for prompt, g in zip(batch, results, strict=True):
-                rows.append(
-                    {
-                        "prompt": prompt,
-                        "text": g.text or "",
-                        "new_tokens": g.new_tokens,
-                        "seconds": round(g.wall_time_s, 3),
-                        "stop_reason": g.stop_reason,
-                    }
-                )
-            report(len(rows), len(prompts))
-        return rows
+            done[0] += len(batch)
+            report(done[0], len(prompts))
+            return [
+                {
+                    "prompt": prompt,
+                    "text": g.text or "",
+                    "new_tokens": g.new_tokens,
+                    "seconds": round(g.wall_time_s, 3),
+                    "stop_reason": g.stop_reason,
+                }
+                for prompt, g in zip(batch, results, strict=True)
+            ]
+
+        # under torchrun each rank decodes its round-robin share of the batches (batches small
+        # enough that every rank gets one); every rank gets every row back, in prompt order
+        world = 1
+        if is_distributed():
+            import torch.distributed as dist
+
+            world = dist.get_world_size()
+        size = max(1, min(BATCH, -(-len(prompts) // world)))
+        batches = [prompts[at : at + size] for at in range(0, len(prompts), size)]
+        return [row for part in map_sharded(batches, run_batch) for row in part]
 
     # generations are cached on what shapes them only, so gates that judge the same
     # continuations differently (gibberish rules, Python validity) generate once

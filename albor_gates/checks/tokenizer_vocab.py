@@ -9,6 +9,9 @@ the first forward pass. The value is ``model vocab − tokenizer ids`` where the
 * relaxed (HF inits, default): ``expect: {ge: 0}`` — the model may pad its vocabulary
   (Qwen: 151,643 BPE + 22 added = 151,665 ≤ 151,936 declared; margin 271).
 
+Without a ``tokenizer`` artifact, a GGUF model's own vocabulary (``tokenizer.ggml.tokens``,
+whose ids are their positions) is the tokenizer side.
+
 PASS: albor-370m-v1 → "model vocab 151936 − tokenizer ids 151665 = 271".
 FAIL: a 50,257-token tokenizer on a 50,000-row embedding → "... = -257, must be ≥ 0".
 """
@@ -21,13 +24,14 @@ from typing import Any
 from albor_gates.checks import evidence
 from albor_gates.checks.base import Context, Measurement, NoParams
 from albor_gates.checks.evidence import checkpoint, config_dict
-from albor_gates.errors import CheckSkipped
+from albor_gates.errors import CheckSkipped, EvidenceError
 
 KIND = "tokenizer.vocab_fit"
 VERSION = 1
 TITLE = "Tokenizer ids fit the model's embedding (strict: equal; relaxed: tokenizer ≤ model)"
-ROLES = ("tokenizer",)
-OPTIONAL_ROLES: tuple[str, ...] = ("model", "config")
+# the tokenizer is optional so that a GGUF's own vocabulary can stand in for tokenizer.json
+ROLES: tuple[str, ...] = ()
+OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "model", "config")
 NEEDS: frozenset[str] = frozenset()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": 0}
 Params = NoParams
@@ -42,7 +46,7 @@ _EMBED = (
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the tokenizer's id range with the model's vocabulary."""
-    tok = evidence.tokenizer(ctx)
+    tok_ids, tok_desc, tok_details = _tokenizer_side(ctx)
     model_vocab: int | None = None
     source = ""
     if ctx.has("model"):
@@ -57,19 +61,47 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
             model_vocab, source = v, "config.json vocab_size"
     if model_vocab is None:
         raise CheckSkipped("neither an embedding tensor nor config.json vocab_size to compare with")
-    tok_ids = (tok.max_token_id + 1) if tok.max_token_id is not None else 0
     margin = model_vocab - tok_ids
     return Measurement(
         margin,
         subject="model vocab − tokenizer ids",
         summary=f"model vocab {model_vocab} ({source}) − tokenizer ids {tok_ids} = {margin} "
-        f"(tokenizer: {tok.vocab_size} + {tok.vocab_size_with_added - tok.vocab_size} added, "
-        f"{tok.model_type})",
-        details={
-            "model_vocab": model_vocab,
-            "tokenizer_ids": tok_ids,
-            "tokenizer_vocab": tok.vocab_size,
-            "tokenizer_vocab_with_added": tok.vocab_size_with_added,
-        },
+        f"({tok_desc})",
+        details={"model_vocab": model_vocab, "tokenizer_ids": tok_ids, **tok_details},
         fix="use the tokenizer the model was trained with, or resize the embedding",
     )
+
+
+def _tokenizer_side(ctx: Context) -> tuple[int, str, dict[str, Any]]:
+    """(id range, description, details) of tokenizer.json, else of a GGUF's own vocabulary."""
+    if ctx.has("tokenizer"):
+        tok = evidence.tokenizer(ctx)
+        tok_ids = (tok.max_token_id + 1) if tok.max_token_id is not None else 0
+        added = tok.vocab_size_with_added - tok.vocab_size
+        return (
+            tok_ids,
+            f"tokenizer: {tok.vocab_size} + {added} added, {tok.model_type}",
+            {
+                "tokenizer_vocab": tok.vocab_size,
+                "tokenizer_vocab_with_added": tok.vocab_size_with_added,
+            },
+        )
+    if ctx.has("model") and evidence.is_gguf(ctx.path("model")):
+        tokens = checkpoint(ctx).raw.metadata.get("tokenizer.ggml.tokens")
+        if isinstance(tokens, tuple) and tokens:
+            model = checkpoint(ctx).raw.metadata.get("tokenizer.ggml.model", "?")
+            return (
+                len(tokens),
+                f"the GGUF's own tokenizer: {len(tokens)} tokens, {model}",
+                {"tokenizer_vocab_with_added": len(tokens), "tokenizer_source": "gguf"},
+            )
+    where = ctx.artifact("tokenizer").display() if _bound(ctx, "tokenizer") else "not bound"
+    raise CheckSkipped(f"optional artifact 'tokenizer' is absent ({where})")
+
+
+def _bound(ctx: Context, role: str) -> bool:
+    try:
+        ctx.artifact(role)
+    except EvidenceError:
+        return False
+    return True

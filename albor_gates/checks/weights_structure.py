@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.checks.base import Context, Measurement, NoParams
-from albor_gates.checks.evidence import checkpoint
+from albor_gates.checks.evidence import checkpoint, display_name
 from albor_gates.errors import ArtifactError
 
 KIND = "weights.structure"
@@ -52,7 +52,7 @@ def measure(ctx: Context, params: NoParams) -> Measurement:
     return Measurement(
         True,
         subject="layout",
-        summary=f"{path.name}: {view.format}, {n} tensors, {params_count:,} parameters, "
+        summary=f"{display_name(path)}: {view.format}, {n} tensors, {params_count:,} parameters, "
         "layout consistent",
         details={
             "format": view.format,

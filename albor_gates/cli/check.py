@@ -48,6 +48,7 @@ def check(
     Bundles (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the
     specs that extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
     """
+    from albor_gates.artifacts.hub import resolve_bindings
     from albor_gates.cli.common import discover, parse_bindings, spec_path_dirs, trust
     from albor_gates.cli.session import Session
     from albor_gates.engine.lint import plan_files
@@ -65,7 +66,7 @@ def check(
         raise UsageError("only bundles were given; evaluate a spec that extends them")
     opts = RunOptions(
         root=root,
-        artifacts=parse_bindings(artifacts),
+        artifacts=resolve_bindings(parse_bindings(artifacts)),
         baseline=baseline,
         skip=frozenset(skip),
         settings=settings,

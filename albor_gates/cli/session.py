@@ -48,10 +48,33 @@ class Session:
     progress: bool = False
 
     def run(self, plans: list[Plan], opts: RunOptions) -> int:
-        """Evaluate, write the bundle and the reports; return the exit code."""
+        """Evaluate, write the bundle and the reports; return the exit code.
+
+        Under ``torchrun`` (``WORLD_SIZE`` > 1) every rank joins the process group first, so
+        the model workloads shard across ranks; rank 0 alone writes the bundle and reports.
+        """
+        from albor_gates.model.distributed import in_torchrun
+
+        if not in_torchrun():
+            return self._run(plans, opts)
+        from albor_gates.model.distributed import init_distributed, shutdown
+
+        dist = init_distributed(opts.settings.requested_device)
+        # one device per rank: cuda becomes cuda:LOCAL_RANK for every gate of the run
+        settings = replace(opts.settings, device=str(dist.device))
+        try:
+            return replace(self, quiet=self.quiet or dist.rank != 0)._run(
+                plans, replace(opts, settings=settings)
+            )
+        finally:
+            shutdown()
+
+    def _run(self, plans: list[Plan], opts: RunOptions) -> int:
         verdict = self.evaluate(plans, opts)
         extra: dict[Path, str] = {}
-        if self.bundle is not None:  # written with the reports as one set: all or nothing
+        if (
+            self.bundle is not None and _is_rank_zero()
+        ):  # written with the reports as one set: all or nothing
             from albor_gates.engine.bundle import bundle_text, make_bundle
 
             extra[self.bundle] = bundle_text(make_bundle(plans, opts, verdict))
@@ -125,7 +148,7 @@ def emit_reports(
     from albor_gates.render import FILENAMES, RENDERERS, Format
     from albor_gates.render import text as text_renderer
 
-    if os.environ.get("RANK", "0") != "0":
+    if not _is_rank_zero():
         return []  # under torchrun every rank evaluates; rank 0 alone reports
     fmts = [Format(f) for f in dict.fromkeys(formats or ("text",))]
     if output_dir is None and len([f for f in fmts if f is not Format.TEXT]) > 1:
@@ -151,6 +174,11 @@ def emit_reports(
     if os.environ.get("GITHUB_ACTIONS") == "true":
         _github_outputs(record, fmts)
     return written
+
+
+def _is_rank_zero() -> bool:
+    """Whether this process reports (rank 0 of a torchrun job, or a single process)."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _width() -> int:

@@ -11,7 +11,7 @@ from albor_gates.cli.common import evaluation_options
 
 @click.command()
 @evaluation_options
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("model")
 @click.option(
     "--spec",
     "specs",
@@ -44,7 +44,7 @@ from albor_gates.cli.common import evaluation_options
     "--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), help="Compute dtype."
 )
 def verify(
-    path: Path,
+    model: str,
     specs: tuple[str, ...],
     target_config: Path | None,
     val_tokens: Path | None,
@@ -75,8 +75,10 @@ def verify(
     quiet: bool,
     color: bool | None,
 ) -> int:
-    """Verify a checkpoint: a .safetensors file, a sharded index, a release folder or a GGUF.
+    """Verify a checkpoint: safetensors, sharded index, release folder, GGUF or Hub model.
 
+    MODEL is a local path, ORG/NAME[@REV] or hf://ORG/NAME[@REV] (downloaded through
+    huggingface_hub; HF_HOME, HF_HUB_OFFLINE and HF_TOKEN apply), or a Hub cache folder.
     Runs the bundled `verify` suite (weights hygiene, INV-INIT-ARCH-MATCH-001 and the other
     architecture invariants, provenance) with config.json, tokenizer.json and README.md taken
     from beside PATH. --val-tokens adds the recomputed validation loss and the init-loss
@@ -86,6 +88,7 @@ def verify(
     """
     from dataclasses import asdict
 
+    from albor_gates.artifacts.hub import resolve_bindings, resolve_model_reference
     from albor_gates.cli.common import parse_bindings, trust
     from albor_gates.cli.session import Session
     from albor_gates.cli.verify_suites import load_policy
@@ -117,6 +120,8 @@ def verify(
         "bench": bench,
         "parity": parity,
     }
+    # the Hub reference becomes a local snapshot folder here, before anything is read
+    path = resolve_model_reference(model, bare=True).path
     names, binds = load_policy().choose(path, inputs, specs)
     resolver = SpecResolver()
     plans = []
@@ -128,7 +133,7 @@ def verify(
                 raise UsageError(f"--spec {name}: no such file or bundled spec")
             file = found
         plans.append(build_plan(resolver.resolve(file)))
-    binds.update(parse_bindings(artifacts))
+    binds.update(resolve_bindings(parse_bindings(artifacts)))
     declared = {n for p in plans for n in p.artifacts}
     opts = RunOptions(
         artifacts={k: v for k, v in binds.items() if k in declared},

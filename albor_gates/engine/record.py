@@ -85,7 +85,12 @@ def to_record(v: Verdict) -> dict[str, Any]:
         "reasons": list(v.reasons),
         "counts": v.counts(),
         "specs": [_safe(asdict(s)) for s in v.specs],
-        "artifacts": [_safe(asdict(a)) for a in v.artifacts],
+        # ``hub`` (repo id and commit) only for what came from the Hub: other reports keep
+        # their shape byte for byte
+        "artifacts": [
+            _safe({k: x for k, x in asdict(a).items() if k != "hub" or x is not None})
+            for a in v.artifacts
+        ],
         "environment": _safe(dict(v.environment)),
         "options": _safe(dict(v.options)),
         "waivers": [_waiver(w) for w in v.waivers],

@@ -122,6 +122,7 @@ class ArtifactInfo:
     exists: bool
     size: int | None = None
     sha256: str | None = None
+    hub: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

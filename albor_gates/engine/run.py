@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from albor_gates._version import __version__
 from albor_gates.artifacts.files import sha256_path
+from albor_gates.artifacts.hub import hub_source_of, resolve_model_reference
 from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, set_header_cap
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine import confine
@@ -156,6 +157,8 @@ def _spec_root(plan: Plan) -> Path | None:
 
 def _resolve(pa: PlannedArtifact, root: Path | None) -> Path:
     assert pa.ref.path is not None
+    if pa.ref.path.startswith("hf://"):  # a Hub reference is made local before any gate runs
+        return resolve_model_reference(pa.ref.path).path
     p = Path(pa.ref.path).expanduser()
     if p.is_absolute():
         return p
@@ -570,8 +573,9 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
                     digests[key] = sha256_path(path)
             size = path.stat().st_size if path is not None and exists and path.is_file() else None
             sha = digests.get(str(path.resolve())) if path is not None and exists else None
+            hub = hub_source_of(path) if path is not None else None
             artifacts[(spec_id, name)] = ArtifactInfo(
-                name, art.ref.kind, art.display(), exists, size, sha
+                name, art.ref.kind, art.display(), exists, size, sha, hub.record() if hub else None
             )
     results += agreements(plans, results)  # logged vs recomputed: its own finding
     decision, reasons = decide(results, waivers)

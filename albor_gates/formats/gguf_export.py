@@ -44,6 +44,7 @@ from typing import Any
 
 from albor_gates.artifacts.gguf import GGML_TYPES, read_gguf
 from albor_gates.errors import ArtifactError, UsageError
+from albor_gates.formats.gguf_kquants import mixed_type
 from albor_gates.formats.gguf_names import RECIPES, hf_to_gguf_name, permute_qk
 from albor_gates.formats.gguf_quants import quantize
 from albor_gates.formats.gguf_tokenizer import vocab_from_tokenizer_json
@@ -62,12 +63,19 @@ QUANTS: dict[str, tuple[str, int]] = {
     "q5_0": ("Q5_0", 8),
     "q5_1": ("Q5_1", 9),
     "q4_k": ("Q4_K", 14),  # MOSTLY_Q4_K_S: Q4_K weights, the output tensor Q6_K (plan_tensor_type)
+    "q2_k": ("Q2_K", 10),  # MOSTLY_Q2_K
+    "q3_k": ("Q3_K", 11),  # MOSTLY_Q3_K_S
+    "q5_k": ("Q5_K", 16),  # MOSTLY_Q5_K_S
+    "q6_k": ("Q6_K", 18),  # MOSTLY_Q6_K
+    "q4_k_m": ("Q4_K", 15),  # MOSTLY_Q4_K_M: some attn_v / ffn_down Q6_K (gguf_kquants.MIXES)
+    "q5_k_m": ("Q5_K", 17),  # MOSTLY_Q5_K_M
 }
-# llama_tensor_get_type's fallback when ne[0] is not a multiple of the K-quant block.
-_FALLBACK = {"Q4_K": "Q5_0"}
+# llama_tensor_get_type's fallback when ne[0] is not a multiple of the K-quant block (Q2_K and
+# Q3_K fall back to IQ4_NL there, which no writer here produces: Q4_0 has the same block).
+_FALLBACK = {"Q2_K": "Q4_0", "Q3_K": "Q4_0", "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}
 # The output tensor's type in llama_tensor_get_type for the requested types this exporter mixes,
 # and its fallback when ne[0] is not a multiple of the requested type's block.
-_OUTPUT_TYPE = {"Q4_K": "Q6_K"}
+_OUTPUT_TYPE = dict.fromkeys(("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"), "Q6_K")
 _OUTPUT_FALLBACK = "Q8_0"
 _TYPE = {name: (block, size) for name, block, size in GGML_TYPES.values()}
 
@@ -159,7 +167,13 @@ class ExportResult:
 
 
 def plan_tensor_type(
-    name: str, shape: tuple[int, ...], requested: str, *, tied: bool = False
+    name: str,
+    shape: tuple[int, ...],
+    requested: str,
+    *,
+    tied: bool = False,
+    quant: str = "",
+    n_layers: int = 0,
 ) -> tuple[str, str]:
     """Choose the ggml type of one tensor; return ``(type, fallback reason or "")``.
 
@@ -174,16 +188,22 @@ def plan_tensor_type(
     * Every other weight takes the requested type; a row length that is not a multiple of its
       block falls back as in ``tensor_type_fallback`` (Q4_K → Q5_0), then to F16.
 
+    * ``q4_k_m`` / ``q5_k_m``: the ``attn_v`` and ``ffn_down`` weights of the layers
+      ``use_more_bits`` picks are Q6_K (:func:`~albor_gates.formats.gguf_kquants.mixed_type`).
+
     Not followed: the rest of llama.cpp's K-quant mixes (Q4_K_S also writes the first four
-    ``attn_v`` and the first ``n_layer / 8`` ``ffn_down`` as Q5_K, Q4_K_M some of them as Q6_K),
-    for want of a Q5_K quantiser; and llama.cpp also gives the output tensor Q6_K in Q4_0 / Q4_1
-    / Q5_0 / Q5_1 files, which this exporter writes pure, like ``llama-quantize --pure``.
+    ``attn_v`` and the first ``n_layer / 8`` ``ffn_down`` as Q5_K; Q2_K gives ``attn_v``,
+    ``attn_output`` and ``ffn_down`` more bits), Q2_K / Q3_K's IQ4_NL fallback (Q4_0 here); and
+    llama.cpp also gives the output tensor Q6_K in Q4_0 / Q4_1 / Q5_0 / Q5_1 files, which this
+    exporter writes pure, like ``llama-quantize --pure``.
 
     Args:
         name: the GGUF tensor name.
         shape: its row-major shape.
         requested: the ggml type of the export (``QUANTS[quant][0]``).
         tied: the model has no ``output.weight``, so ``token_embd.weight`` is the output tensor.
+        quant: the ``--quant`` preset (selects a K-quant mix).
+        n_layers: ``num_hidden_layers`` (the mix picks layers by position).
     """
     if len(shape) <= 1 or name.endswith("_norm.weight") or not name.endswith(".weight"):
         # convert_hf_to_gguf.py: "Most of the codebase that takes in 1D tensors or norms only
@@ -199,13 +219,14 @@ def plan_tensor_type(
                 f"row length {row} is not a multiple of the {requested} block "
                 f"{_TYPE[requested][0]} (the output tensor takes {_OUTPUT_FALLBACK})"
             )
-    chosen = requested
+    wanted = mixed_type(name, quant, n_layers) or requested
+    chosen = wanted
     if row % _TYPE[chosen][0]:
-        chosen = _FALLBACK.get(requested, "F16")
+        chosen = _FALLBACK.get(wanted, "F16")
         if row % _TYPE[chosen][0]:
             chosen = "F16"
         return chosen, (
-            f"row length {row} is not a multiple of the {requested} block {_TYPE[requested][0]}"
+            f"row length {row} is not a multiple of the {wanted} block {_TYPE[wanted][0]}"
         )
     return chosen, ""
 
@@ -256,7 +277,8 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
             tokenizer.json (tokenizer_config.json is used when present).
         dst: the ``.gguf`` file to write.
         quant: one of :data:`QUANTS` (``f32``, ``f16``, ``bf16``, ``q8_0``, ``q4_0``, ``q4_1``,
-            ``q5_0``, ``q5_1``, ``q4_k``).
+            ``q5_0``, ``q5_1``, ``q2_k``, ``q3_k``, ``q4_k``, ``q5_k``, ``q6_k``, ``q4_k_m``,
+            ``q5_k_m``).
         force: overwrite ``dst`` if it exists.
 
     Returns:
@@ -335,7 +357,20 @@ def export_gguf(src: Path, dst: Path, quant: str, *, force: bool = False) -> Exp
         raise ArtifactError(f"{src}: cannot read the safetensors weights: {e.strerror or e}") from e
     tied = not any(name == "output.weight" for name, *_ in found)
     plan = [
-        (name, hf_name, f, shape, *plan_tensor_type(name, shape, requested, tied=tied))
+        (
+            name,
+            hf_name,
+            f,
+            shape,
+            *plan_tensor_type(
+                name,
+                shape,
+                requested,
+                tied=tied,
+                quant=quant,
+                n_layers=int(config.get("num_hidden_layers") or 0),
+            ),
+        )
         for name, hf_name, f, shape in found
     ]
     plan.sort(key=lambda p: _order_key(p[0]))

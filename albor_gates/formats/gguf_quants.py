@@ -73,6 +73,7 @@ _BLOCKS_PER_PASS = 8192
 #: ggml types this module (with gguf-py) can produce.
 QUANTIZABLE = frozenset(
     {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q6_K"}
+    | {"Q2_K", "Q3_K", "Q5_K"}  # gguf_kquants.py
 )
 
 
@@ -104,6 +105,10 @@ def quantize(data: npt.NDArray[np.float32], ggml_type: str) -> npt.NDArray[np.ge
         return quantize_q4_k(data)
     if ggml_type == "Q6_K":
         return quantize_q6_k(data)
+    if ggml_type in ("Q2_K", "Q3_K", "Q5_K"):
+        from albor_gates.formats import gguf_kquants
+
+        return getattr(gguf_kquants, f"quantize_{ggml_type.lower()}")(data)
     qtype = gguf.GGMLQuantizationType[ggml_type]
     block = gguf.GGML_QUANT_SIZES[qtype][0]
     if data.shape[-1] % block:

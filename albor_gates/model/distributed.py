@@ -12,15 +12,19 @@ Backend: ``gloo`` when the model is on the CPU, ``nccl`` on CUDA (each rank then
 ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``); outside torchrun it reports a
 world of one and the functions here fall back to the single-process path.
 
-Wall time is the slowest rank's (a max all-reduce), so tokens/s is the whole job's throughput.
+Wall time is the slowest rank's (a max all-reduce), so tokens/s is the whole job's throughput;
+``rank_token_counts`` records what each rank scored. Other per-item work (smoke prompts) is
+shared the same round-robin way by :func:`map_sharded`. ``gates`` joins the group itself
+(``cli/session.py``) when torchrun describes a world of more than one; a group that cannot form
+is a usage error (exit 2), never a silent single-process run.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
 
 from albor_gates.errors import UsageError
 from albor_gates.model.device import resolve_device
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
     import torch
 
     from albor_gates.model.decoder import DecoderModel
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -107,13 +114,59 @@ def init_distributed(device: str = "auto", *, timeout_s: float = 300.0) -> DistC
         raise UsageError("distributed evaluation supports cpu (gloo) and cuda (nccl), not mps")
     backend = "nccl" if dev.type == "cuda" else "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(
-            backend=backend,
-            rank=rank,
-            world_size=world,
-            timeout=datetime.timedelta(seconds=timeout_s),
-        )
+        # A world of more than one that cannot form is an error, never a silent
+        # single-process run (each rank would evaluate everything and report world_size 1).
+        where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+        try:
+            dist.init_process_group(
+                backend=backend,
+                rank=rank,
+                world_size=world,
+                timeout=datetime.timedelta(seconds=timeout_s),
+            )
+        except (RuntimeError, ValueError, OSError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise UsageError(
+                f"torch.distributed: rank {rank} of a world of {world} could not join the "
+                f"{backend} process group at {where} ({first}): run every rank with the same "
+                f"torchrun command and a reachable --rdzv-endpoint"
+            ) from e
     return DistContext(rank, world, local, backend, dev)
+
+
+def is_distributed() -> bool:
+    """Whether this process has joined a process group of more than one rank."""
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def map_sharded(items: Sequence[T], fn: Callable[[T], R]) -> list[R]:
+    """``[fn(x) for x in items]`` with the items shared round-robin across the ranks.
+
+    Every rank computes its share (:func:`shard_indices`) and one ``all_gather_object`` puts
+    the results back in the items' order, so every rank returns the same list, equal to the
+    single-process one. Outside a process group it is the plain list comprehension.
+
+    Args:
+        items: the same sequence on every rank (prompts, benchmark runs).
+        fn: the work for one item; its result must be picklable.
+
+    Returns:
+        The results in the order of ``items``.
+    """
+    if not is_distributed():
+        return [fn(x) for x in items]
+    import torch.distributed as dist
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    mine = [(i, fn(items[i])) for i in shard_indices(len(items), rank, world)]
+    gathered: list[list[tuple[int, R]] | None] = [None] * world
+    dist.all_gather_object(gathered, mine)
+    out: dict[int, R] = {}
+    for part in gathered:
+        out.update(part or [])
+    return [out[i] for i in range(len(items))]
 
 
 def shard_indices(n_windows: int, rank: int, world_size: int) -> Sequence[int]:
@@ -184,6 +237,9 @@ def evaluate_loss_distributed(
     dist.all_reduce(sums, op=dist.ReduceOp.SUM)
     wall = torch.tensor([part.wall_time_s], dtype=torch.float64, device=comm_device)
     dist.all_reduce(wall, op=dist.ReduceOp.MAX)
+    per_rank = torch.zeros(world, dtype=torch.float64, device=comm_device)
+    per_rank[rank] = float(part.token_count)
+    dist.all_reduce(per_rank, op=dist.ReduceOp.SUM)
     loss_sum, count, nbytes, nwin = (float(x) for x in sums.tolist())
     combined = ShardLoss(
         loss_sum=loss_sum,
@@ -192,7 +248,8 @@ def evaluate_loss_distributed(
         windows=int(round(nwin)),
         wall_time_s=float(wall.item()),
     )
-    return loss_result(model, windows, combined, batch_size, chunk_size, world_size=world)
+    result = loss_result(model, windows, combined, batch_size, chunk_size, world_size=world)
+    return replace(result, rank_token_counts=tuple(int(round(x)) for x in per_rank.tolist()))
 
 
 def shutdown() -> None:

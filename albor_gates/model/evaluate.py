@@ -89,6 +89,7 @@ class LossResult:
         tokens_per_s: ``token_count / wall_time_s``.
         peak_memory_bytes: ``torch.cuda.max_memory_allocated`` on CUDA, else None.
         world_size: processes that shared the work (1 unless distributed).
+        rank_token_counts: targets each rank scored, by rank (empty for a world of one).
     """
 
     loss: float
@@ -107,6 +108,7 @@ class LossResult:
     tokens_per_s: float
     peak_memory_bytes: int | None
     world_size: int = 1
+    rank_token_counts: tuple[int, ...] = ()
 
 
 def chunked_cross_entropy(

@@ -528,5 +528,5 @@ def test_an_unknown_quant_is_a_spec_error(release: Path) -> None:
     from albor_gates.errors import SpecError
 
     with pytest.raises(SpecError) as e:
-        evaluate(spec(release, [gate("T", "gguf.tensor_parity", {"quant": "q3_k"})]))
-    assert "unknown quant 'q3_k'; choose one of f32, f16, bf16, q8_0, q4_0" in str(e.value)
+        evaluate(spec(release, [gate("T", "gguf.tensor_parity", {"quant": "q3_k_l"})]))
+    assert "unknown quant 'q3_k_l'; choose one of f32, f16, bf16, q8_0, q4_0" in str(e.value)

@@ -68,8 +68,8 @@ def test_export_refuses_to_overwrite_without_force(gates, release: Path, tmp_pat
 
 
 def test_export_usage_and_source_errors(gates, release: Path, tmp_path: Path) -> None:
-    r = gates("export", str(release), "--quant", "q3_k", "-o", str(tmp_path / "m.gguf"))
-    assert r.code == 2 and "'q3_k' is not one of" in r.err
+    r = gates("export", str(release), "--quant", "q3_k_l", "-o", str(tmp_path / "m.gguf"))
+    assert r.code == 2 and "'q3_k_l' is not one of" in r.err
     r = gates("export", str(release), "--to", "onnx", "-o", str(tmp_path / "m.onnx"))
     assert r.code == 2 and "'onnx' is not 'gguf'" in r.err
     r = gates("export", str(release), "-o", str(tmp_path / "no" / "m.gguf"))

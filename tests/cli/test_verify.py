@@ -197,6 +197,36 @@ def test_hostile_weights_are_no_go_with_a_located_line(
     assert g["WEIGHTS-FINITE"]["message"] == structure["summary"]
 
 
+def test_index_total_size_disagreement_is_a_warn_with_both_numbers(
+    gates, qwen2_release, tmp_path
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(qwen2_release / "model.safetensors"))
+    names = sorted(tensors)
+    half = len(names) // 2
+    rel = tmp_path / "sharded"
+    rel.mkdir()
+    shutil.copy(qwen2_release / "config.json", rel / "config.json")
+    wmap = {}
+    for i, part in enumerate((names[:half], names[half:])):
+        shard = f"model-0000{i + 1}-of-00002.safetensors"
+        save_file({n: tensors[n] for n in part}, str(rel / shard), metadata={"format": "pt"})
+        wmap.update(dict.fromkeys(part, shard))
+    actual = sum(t.numel() * t.element_size() for t in tensors.values())
+    index = {"metadata": {"total_size": actual + 64}, "weight_map": wmap}
+    (rel / "model.safetensors.index.json").write_text(json.dumps(index))
+    code, rec = report(gates, "verify", str(rel))
+    g = by_id(rec)
+    assert g["WEIGHTS-STRUCTURE"]["status"] == "PASS"
+    assert g["WEIGHTS-INDEX-SIZE"]["status"] == "WARN"
+    assert g["WEIGHTS-INDEX-SIZE"]["summary"] == (
+        f"model.safetensors.index.json: metadata.total_size {actual + 64:,} but the shards hold "
+        f"{actual:,} tensor bytes (64 bytes apart)"
+    )
+    assert g["WEIGHTS-FINITE"]["status"] == "PASS"
+
+
 def test_pickle_is_refused_unread(gates, tmp_path) -> None:
     p = tmp_path / "pytorch_model.bin"
     p.write_bytes(b"\x80\x04\x95" + b"\x00" * 64)

@@ -13,7 +13,7 @@ import torch
 from albor_gates.artifacts.gguf import read_gguf
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.formats import gguf_export
-from albor_gates.formats.gguf_export import export_gguf, plan_tensor_type
+from albor_gates.formats.gguf_export import QUANTS, export_gguf, plan_tensor_type
 from albor_gates.formats.gguf_names import gguf_to_hf_state
 
 # Per-tensor cosine floors by quant over the random test models (weights ~ N(0, 0.02)).
@@ -276,9 +276,10 @@ def test_failure_midway_leaves_nothing_behind(
 def test_bad_arguments_and_sources(tmp_path: Path, hf_model: Callable[..., Path]) -> None:
     src = hf_model("qwen2")
     with pytest.raises(UsageError) as e:
-        export_gguf(src, tmp_path / "m.gguf", "q3_k")
+        export_gguf(src, tmp_path / "m.gguf", "q3_k_l")
     assert str(e.value) == (
-        "unknown quant 'q3_k'; choose one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k"
+        "unknown quant 'q3_k_l'; choose one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, "
+        "q4_k, q2_k, q3_k, q5_k, q6_k, q4_k_m, q5_k_m"
     )
     with pytest.raises(UsageError) as e:
         export_gguf(tmp_path / "nope", tmp_path / "m.gguf", "f16")
@@ -356,3 +357,52 @@ def test_formats_modules_import_without_numpy_torch_gguf_tokenizers() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("name", "quant", "expected"),
+    [
+        # use_more_bits(i, 8): layers 0 (< 8/8) and 7 (>= 7·8/8), and (i - 1) % 3 == 2: 3, 6
+        ("blk.0.attn_v.weight", "q4_k_m", ("Q6_K", "")),
+        ("blk.1.attn_v.weight", "q4_k_m", ("Q4_K", "")),
+        ("blk.3.ffn_down.weight", "q5_k_m", ("Q6_K", "")),
+        ("blk.4.ffn_down.weight", "q5_k_m", ("Q5_K", "")),
+        ("blk.7.attn_v.weight", "q5_k_m", ("Q6_K", "")),
+        ("blk.0.attn_q.weight", "q4_k_m", ("Q4_K", "")),
+        ("blk.0.attn_v.weight", "q4_k", ("Q4_K", "")),  # Q4_K_S: no mix
+    ],
+)
+def test_k_quant_mix_plan(name: str, quant: str, expected: tuple[str, str]) -> None:
+    requested = QUANTS[quant][0]
+    assert plan_tensor_type(name, (256, 512), requested, quant=quant, n_layers=8) == expected
+
+
+def test_a_mixed_tensor_whose_rows_are_not_whole_blocks_falls_back_from_the_mixed_type() -> None:
+    assert plan_tensor_type("blk.0.ffn_down.weight", (256, 288), "Q4_K", quant="q4_k_m",
+                            n_layers=8) == (
+        "Q8_0", "row length 288 is not a multiple of the Q6_K block 256"
+    )  # fmt: skip
+
+
+K_PRESETS = ("q2_k", "q3_k", "q4_k", "q4_k_m", "q5_k", "q5_k_m", "q6_k")
+
+
+def test_k_quant_presets_export_and_read_back_ordered_by_bits(
+    tmp_path: Path, hf_model: Callable[..., Path]
+) -> None:
+    from albor_gates.formats.gguf_parity import compare_tensors
+
+    src = hf_model("qwen2", tied=False)
+    worst: dict[str, dict[str, float]] = {}
+    for quant in K_PRESETS:
+        res = export_gguf(src, tmp_path / f"m-{quant}.gguf", quant)
+        g = read_gguf(res.path)
+        assert g.metadata["general.file_type"] == QUANTS[quant][1]
+        assert g.tensor("output.weight").ggml_type == "Q6_K"
+        by_type = compare_tensors(src, res.path).by_type()
+        worst[quant] = {t: s.min_cosine for t, s in by_type.items()}
+    base = {q: worst[q][QUANTS[q][0]] for q in ("q2_k", "q3_k", "q4_k", "q5_k", "q6_k")}
+    assert list(base.values()) == sorted(base.values())  # more bits, closer to the source
+    assert base["q2_k"] > 0.9 and base["q6_k"] > 0.9995
+    # the _M mixes give 2 layers' attn_v (and no ffn_down: 288-wide rows fall back) Q6_K
+    assert worst["q4_k_m"]["Q6_K"] >= base["q4_k"]

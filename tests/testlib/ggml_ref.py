@@ -366,41 +366,68 @@ def _make_qkx2_quants(x, weights, nmax=15, rmin=-1.0, rdelta=0.1, nstep=20):
     return scale, -mn, L
 
 
+def _ref_k4_block(blk: np.ndarray, nmax: int, rmin: float, nstep: int) -> tuple:
+    """The scale search and codes Q4_K and Q5_K share: (d, dmin, packed scales, codes)."""
+    L = [0] * QK_K
+    scales, mins = [], []
+    for j in range(8):
+        xs = [f32(v) for v in blk[32 * j : 32 * j + 32]]
+        av_x = np.sqrt(f32(sum(v * v for v in xs)) / f32(32))
+        w = [av_x + abs(v) for v in xs]
+        s, m, lj = _make_qkx2_quants(xs, w, nmax=nmax, rmin=rmin, nstep=nstep)
+        scales.append(s)
+        mins.append(m)
+        L[32 * j : 32 * j + 32] = lj
+    max_scale = max([f32(0)] + scales)
+    max_min = max([f32(0)] + mins)
+    inv_scale = f32(63) / max_scale if max_scale > 0 else f32(0)
+    inv_min = f32(63) / max_min if max_min > 0 else f32(0)
+    ls = np.array([min(63, _nearest_int(inv_scale * s)) for s in scales], dtype=np.uint8)
+    lm = np.array([min(63, _nearest_int(inv_min * m)) for m in mins], dtype=np.uint8)
+    packed = _pack_scale_min_k4(ls[None], lm[None])[0].tobytes()
+    d = np.float16(max_scale / f32(63))
+    dmin = np.float16(max_min / f32(63))
+    for j in range(8):
+        sc, m = _scale_min_k4(j, packed)
+        dd = f32(d) * sc
+        if not dd:
+            continue
+        dm = f32(dmin) * m
+        for ii in range(32):
+            L[32 * j + ii] = max(0, min(nmax, _nearest_int((blk[32 * j + ii] + dm) / dd)))
+    return d, dmin, packed, L
+
+
 def ref_quantize_q4_k(x: np.ndarray) -> bytes:
     """quantize_row_q4_K_ref over one row (length a multiple of 256), float32 scalars."""
     out = bytearray()
     for blk in x.astype(f32).reshape(-1, QK_K):
-        L = [0] * QK_K
-        scales, mins = [], []
-        for j in range(8):
-            xs = [f32(v) for v in blk[32 * j : 32 * j + 32]]
-            av_x = np.sqrt(f32(sum(v * v for v in xs)) / f32(32))
-            w = [av_x + abs(v) for v in xs]
-            s, m, lj = _make_qkx2_quants(xs, w)
-            scales.append(s)
-            mins.append(m)
-            L[32 * j : 32 * j + 32] = lj
-        max_scale = max([f32(0)] + scales)
-        max_min = max([f32(0)] + mins)
-        inv_scale = f32(63) / max_scale if max_scale > 0 else f32(0)
-        inv_min = f32(63) / max_min if max_min > 0 else f32(0)
-        ls = np.array([min(63, _nearest_int(inv_scale * s)) for s in scales], dtype=np.uint8)
-        lm = np.array([min(63, _nearest_int(inv_min * m)) for m in mins], dtype=np.uint8)
-        packed = _pack_scale_min_k4(ls[None], lm[None])[0].tobytes()
-        d = np.float16(max_scale / f32(63))
-        dmin = np.float16(max_min / f32(63))
-        for j in range(8):
-            sc, m = _scale_min_k4(j, packed)
-            dd = f32(d) * sc
-            if not dd:
-                continue
-            dm = f32(dmin) * m
-            for ii in range(32):
-                L[32 * j + ii] = max(0, min(15, _nearest_int((blk[32 * j + ii] + dm) / dd)))
+        d, dmin, packed, L = _ref_k4_block(blk, 15, -1.0, 20)
         qs = bytes(
             L[j + li] | (L[j + li + 32] << 4) for j in range(0, QK_K, 64) for li in range(32)
         )
         out += d.tobytes() + dmin.tobytes() + packed + qs
+    return bytes(out)
+
+
+def ref_quantize_q5_k(x: np.ndarray) -> bytes:
+    """quantize_row_q5_K_ref over one row (length a multiple of 256), float32 scalars."""
+    out = bytearray()
+    for blk in x.astype(f32).reshape(-1, QK_K):
+        d, dmin, packed, L = _ref_k4_block(blk, 31, -0.5, 15)
+        qh = bytearray(32)
+        ql = bytearray()
+        for g, n in enumerate(range(0, QK_K, 64)):
+            for j in range(32):
+                l1, l2 = L[n + j], L[n + j + 32]
+                if l1 > 15:
+                    l1 -= 16
+                    qh[j] |= 1 << (2 * g)
+                if l2 > 15:
+                    l2 -= 16
+                    qh[j] |= 2 << (2 * g)
+                ql.append(l1 | (l2 << 4))
+        out += d.tobytes() + dmin.tobytes() + packed + bytes(qh) + bytes(ql)
     return bytes(out)
 
 
