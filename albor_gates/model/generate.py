@@ -173,6 +173,8 @@ def greedy_generate_batch(
         raise UsageError(f"time budget must be positive, got {time_budget_s}")
     if batch_size < 1:
         raise UsageError(f"batch_size must be ≥ 1, got {batch_size}")
+    if getattr(model, "engine", "reference") != "reference":
+        batch_size = 1  # the transformers engine (model/hf_engine.py) has no left-padded forward
     encoded = [encode_prompt(p, tokenizer) for p in prompts]
     cfg = model.config
     for ids in encoded:
@@ -222,6 +224,9 @@ def _decode_batch(
 
     width = max(len(p) for p in prompts)
     pad = torch.tensor([width - len(p) for p in prompts], dtype=torch.long)
+    # an unpadded batch (one prompt, or prompts of one length) takes the plain forward, which
+    # every engine has; the transformers engine (model/hf_engine.py) has no left-padded one
+    padded = bool(pad.any())
     # pad slots hold id 0 (any valid id: they are masked out of every attention)
     step_input = torch.tensor([[0] * (width - len(p)) + p for p in prompts], dtype=torch.long)
     torch.manual_seed(seed)
@@ -235,7 +240,8 @@ def _decode_batch(
     last = start
     with torch.inference_mode():
         for _ in range(max_new_tokens):
-            hidden = model.hidden_states(step_input, cache, left_pad=pad)
+            kw = {"left_pad": pad} if padded else {}
+            hidden = model.hidden_states(step_input, cache, **kw)
             nxt = model.project(hidden[:, -1]).argmax(dim=-1)
             tokens = nxt.tolist()  # host copy: synchronises the device
             now = time.perf_counter()

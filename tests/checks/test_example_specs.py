@@ -102,7 +102,9 @@ def test_the_example_evidence_is_judged(shipped) -> None:
         assert llama["status"] == "FAIL" and "statistical gibberish" in llama["summary"]
         assert llama["details"]["outputs"][0]["same_tokens"] is True  # the checker agrees
         assert dog["decision"] == "NO-GO"
+        # one decision per run: the ship spec's llama.cpp criterion fails in the same run
         assert [r for r in dog["reasons"] if r.endswith("(blocking)")] == [
+            "AC-SHIP2-009-LLAMA-CPP: FAIL (blocking)",
             "DF-4-LLAMA-CLI: FAIL (blocking)",
             "DF-5-GOLDEN-RECOMPUTED-VS-LOGGED: FAIL (blocking)",
         ]

@@ -14,7 +14,7 @@ from albor_gates.spec.operators import OPERATORS
 
 def test_every_row_is_a_band_key_and_nothing_else_is() -> None:
     keys = [f.alias or name for name, f in Band.model_fields.items()]
-    assert keys == [*OPERATORS, "precision"]
+    assert keys == [*OPERATORS, "precision", "confidence"]
     props = Band.model_json_schema(by_alias=True)["properties"]
     assert sorted(props) == sorted(keys)
 
