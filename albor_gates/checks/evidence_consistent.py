@@ -24,13 +24,14 @@ params:
     run date: {paths: [date, timestamp], within_hours: 24}
 ```
 
-PASS: ``operator.yaml`` (operator example-operator, date 2026-05-18T14:05:00+02:00) and the
-``/dogfood`` summary (operator example-operator), ``apr-qa.json`` (timestamp
-2026-05-18T14:21:07+02:00) → "0 contradictions: 4 values of 2 identity fields agree across 5
-files".
-FAIL: ``operator.yaml`` edited to operator someone-else → "1 contradiction: operator is
+PASS: the bundled sample evidence with the params above — operator.yaml and
+dogfood-summary.yaml name example-operator, operator.yaml's two version fields say apr 0.31.2
+(6d1f0e3), its date (2026-05-18T14:05:00+02:00) and apr-qa.json's timestamp
+(2026-05-18T14:21:07+02:00) are 16 minutes apart → "0 contradictions: 6 values of 3 identity
+fields agree across 5 files".
+FAIL: operator.yaml edited to operator someone-else → "1 contradiction: operator is
 'example-operator' in …/dogfood-summary.yaml (operator) but 'someone-else' in …/operator.yaml
-(operator)".
+(operator)", fix "make dogfood-summary.yaml and operator.yaml agree on operator".
 """
 
 from __future__ import annotations
