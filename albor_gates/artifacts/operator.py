@@ -104,6 +104,9 @@ class DogfoodSummary(_Model):
     schema_: Literal["albor-gates/dogfood-summary"] = Field(alias="schema")
     version: Literal[1]
     sample: bool = Field(False, description=SAMPLE_DOC)
+    operator: str | None = Field(
+        None, min_length=1, description="GitHub user who ran the skill: operator.yaml's operator"
+    )
     verdict: Literal["GO", "WARN", "FAIL", "NO-GO"]
     protocols: dict[
         Literal["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12"], Outcome

@@ -192,15 +192,52 @@ def card(ctx: Context, role: str = "card") -> ModelCard:
 MAX_FILES = 100_000
 
 
-def _read_folder(folder: Path, pattern: str) -> list[Any]:
+def _matching(folder: Path, globs: tuple[str, ...], exclude: tuple[str, ...] = ()) -> list[Path]:
+    files = sorted(
+        {
+            p
+            for pattern in globs
+            for p in folder.glob(pattern)
+            if p.is_file() and not any(p.match(x) for x in exclude)
+        }
+    )
+    wanted = " or ".join(repr(g) for g in globs)
+    if len(files) > MAX_FILES:
+        raise EvidenceError(f"{folder}: {len(files)} files match {wanted} (limit {MAX_FILES})")
+    if not files:
+        raise EvidenceError(f"{folder}: no file matches {wanted}")
+    return files
+
+
+def _read_document(path: Path) -> Any:
     from albor_gates.artifacts.documents import read_json, read_yaml
 
-    files = sorted(p for p in folder.glob(pattern) if p.is_file())
-    if len(files) > MAX_FILES:
-        raise EvidenceError(f"{folder}: {len(files)} files match {pattern!r} (limit {MAX_FILES})")
-    if not files:
-        raise EvidenceError(f"{folder}: no file matches {pattern!r}")
-    return [read_yaml(f) if f.suffix in (".yaml", ".yml") else read_json(f) for f in files]
+    return read_yaml(path) if path.suffix in (".yaml", ".yml") else read_json(path)
+
+
+def _read_folder(folder: Path, pattern: str) -> list[Any]:
+    return [_read_document(f) for f in _matching(folder, (pattern,))]
+
+
+def documents(
+    ctx: Context, role: str, globs: tuple[str, ...], exclude: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The files of the ``role`` folder that match ``globs`` (less ``exclude``), each read whole.
+
+    Returns:
+        Each file's path relative to the folder → its JSON or YAML document, sorted by path.
+
+    Raises:
+        EvidenceError: no (or too many) matching files, or one that does not parse.
+    """
+
+    def read(folder: Path) -> dict[str, Any]:
+        return {
+            f.relative_to(folder).as_posix(): _read_document(f)
+            for f in _matching(folder, globs, exclude)
+        }
+
+    return ctx.read(role, f"documents:{globs}:{exclude}", read)
 
 
 def records(ctx: Context, role: str, fmt: str = "auto", glob: str | None = None) -> list[Any]:

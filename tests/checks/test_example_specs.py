@@ -223,3 +223,29 @@ def test_missing_operator_field_is_no_go_naming_it(tmp_path) -> None:
     assert code == 1 and g["status"] == "FAIL"
     assert "release.hf_commit: Field required" in g["summary"]
     assert "**(missing: release.hf_commit)**" in doc
+
+
+def test_evidence_of_two_operators_is_one_clear_no_go(tmp_path) -> None:
+    rel = copy_example(tmp_path)
+    path = rel / "evidence" / "operator" / "operator.yaml"
+    path.write_text(path.read_text().replace("operator: example-operator", "operator: other-op"))
+    code, rec, doc = run_dogfood(rel, tmp_path / "out")
+    g = by_id(rec)["DF-0-ONE-RUN"]
+    assert code == 1 and rec["decision"] == "NO-GO"
+    assert g["status"] == "FAIL" and g["effect"] == "NO-GO"
+    assert "DF-0-ONE-RUN: FAIL (blocking)" in rec["reasons"]
+    line = (
+        "1 contradiction: operator is 'example-operator' in "
+        "evidence/operator/dogfood-summary.yaml (operator) but 'other-op' in "
+        "evidence/operator/operator.yaml (operator)"
+    )
+    assert g["summary"] == line.replace("evidence/", f"{rel}/evidence/")
+    assert line in doc and "| **VERDICT** | ❌ NO-GO |" in doc
+    assert f"- Detail: {line}" in (tmp_path / "out" / "no-go.md").read_text()
+    fix = (
+        "make dogfood-summary.yaml and operator.yaml agree on operator "
+        "(hand in the files of one run)"
+    )
+    assert g["fix"] == fix
+    for report in ("gates-summary.md", "gates.sarif"):  # the reports that show no summary
+        assert fix in (tmp_path / "out" / report).read_text(), report
