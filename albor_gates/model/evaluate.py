@@ -7,9 +7,8 @@ How it is computed (AC-SHIP2-003, DESIGN.md "The model checker"):
 2. The vocabulary projection and the loss are computed ``chunk_size`` rows of the flattened
    ``B·T`` positions at a time: logits ``[chunk, vocab]`` are projected, cast to fp32, turned into
    per-row cross-entropy, and the rows are summed in fp64. ``B × T × vocab`` logits are never
-   materialised (albor's vocab is 151,936: 8 × 512 positions would be 2.5 GB of fp32 logits).
-   On the CPU a chunk's vocabulary is itself projected :data:`VOCAB_TILE` rows at a time with
-   an online log-sum-exp, so the live block is 4 MB and stays in cache.
+   materialised (albor's vocab is 151,936: 8 × 512 positions would be 2.5 GB of fp32 logits;
+   a 512-row chunk is 311 MB, reused).
 3. ``loss = loss_sum / token_count``; ``perplexity = exp(loss)``; when the source carries
    per-token byte counts, ``bits_per_byte = loss_sum / (ln 2 · scored_bytes)``.
 
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_SIZE = 512
 DEFAULT_BATCH_SIZE = 8
-#: Vocabulary rows projected at once on the CPU (a 512 × 2048 fp32 block is 4 MB: in cache).
-VOCAB_TILE = 2048
 
 
 @dataclass(frozen=True)
@@ -131,58 +128,37 @@ def chunked_cross_entropy(
         (loss sum in nats as a Python float accumulated in fp64, number of scored rows).
     """
     import torch
+    import torch.nn.functional as F
 
     if chunk_size < 1:
         raise UsageError(f"chunk size must be positive, got {chunk_size}")
     h = hidden.reshape(-1, hidden.shape[-1])
     t = targets.reshape(-1).to(h.device)
     total = torch.zeros((), dtype=torch.float64, device=h.device)
-    # On the CPU the vocabulary is projected a tile at a time, so each [chunk, tile] block of
-    # logits is reduced while it is still in cache (a 512-row chunk's full 311 MB block made
-    # every pass a trip to memory; issue 14 measured 1.13 s → 0.85 s per 1024 rows at 151,936).
-    tile = VOCAB_TILE if weight.device.type == "cpu" else weight.shape[0]
     with torch.inference_mode():
         for r in range(0, h.shape[0], chunk_size):
             tgt = t[r : r + chunk_size]
             keep = tgt != IGNORE_INDEX
             if not bool(keep.any()):
                 continue
-            total += (
-                _row_losses(h[r : r + chunk_size][keep], weight, tgt[keep], tile).double().sum()
-            )
+            logits = F.linear(h[r : r + chunk_size][keep], weight).float()
+            total += _row_losses(logits, tgt[keep]).double().sum()
+            del logits
         count = int((t != IGNORE_INDEX).sum())
     return float(total), count
 
 
-def _row_losses(
-    rows: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, tile: int
-) -> torch.Tensor:
-    """Per-row ``logsumexp(logits) - logits[target]`` in fp32, ``tile`` vocabulary rows at a time.
+def _row_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-row ``logsumexp(logits) - logits[target]``, overwriting ``logits`` (fp32).
 
-    The log-sum-exp is kept online (a running maximum and a rescaled running sum, as flash
-    attention's softmax), so only one ``[rows, tile]`` block of logits is alive, and each block
-    is overwritten in place. A row whose maximum is ±inf or NaN stays non-finite: the
-    measurement must show it.
+    Working in place keeps one ``[chunk, vocab]`` buffer alive instead of the two that
+    ``F.cross_entropy`` (log-softmax, then gather) needs, and makes fewer passes over it.
     """
-    import torch
-    import torch.nn.functional as F
-
-    n = rows.shape[0]
-    peak = torch.full((n,), float("-inf"), device=rows.device)
-    sum_exp = torch.zeros(n, device=rows.device)
-    target_logit = torch.zeros(n, device=rows.device)
-    for v0 in range(0, weight.shape[0], tile):
-        logits = F.linear(rows, weight[v0 : v0 + tile]).float()
-        width = logits.shape[1]
-        inside = (targets >= v0) & (targets < v0 + width)
-        picked = logits.gather(1, (targets - v0).clamp(0, width - 1)[:, None])[:, 0]
-        target_logit = torch.where(inside, picked, target_logit)
-        new_peak = torch.maximum(peak, logits.amax(dim=-1))
-        rescale = torch.exp(peak - new_peak)
-        sum_exp = sum_exp.mul_(rescale).add_(logits.sub_(new_peak[:, None]).exp_().sum(dim=-1))
-        peak = new_peak
-        del logits
-    return sum_exp.log_().add_(peak) - target_logit
+    target_logit = logits.gather(1, targets[:, None])[:, 0]
+    peak = logits.amax(dim=-1, keepdim=True)
+    # A row whose maximum is ±inf or NaN stays non-finite: the measurement must show it.
+    lse = logits.sub_(peak).exp_().sum(dim=-1).log_().add_(peak[:, 0])
+    return lse - target_logit
 
 
 @dataclass(frozen=True)
