@@ -11,6 +11,9 @@ Targets (issue 4, "Performance"):
    projection chunk, not by batch × seq × vocab (each measured in a fresh subprocess: the
    growth of the resident set over the loaded model, via ``/proc/self/clear_refs`` + VmHWM).
 
+Issue 14 raises target 1 to ≥ 1.3× and target 3 to ≥ 1.5× (both listed under ``targets``). The
+load average at the end of the run is recorded with the figures, since the CPU is shared.
+
 The model is Qwen2-shaped like albor-370m-v1 (hidden 896, 14 heads / 2 kv heads, head_dim 64,
 intermediate 4864, vocab 151,936, q/k/v biases, tied embeddings, rope_theta 1e6) with fewer
 layers (``--layers``, default 2) so the run takes a few minutes on 2 CPU cores. Checker and
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -234,6 +238,7 @@ def main() -> None:
     dec_speedup = statistics.median(o / h for o, h in zip(ours_dec, hf_dec, strict=True))
 
     summary: dict[str, Any] = {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "model": f"qwen2-shaped, {args.layers} layers, vocab {VOCAB}",
         "params": model.num_parameters,
         "threads": torch.get_num_threads(),
@@ -263,6 +268,8 @@ def main() -> None:
         "val_loss_speedup >= 1.0": summary["val_loss_speedup"] >= 1.0,
         "flops_fraction_of_matmul >= 0.5": summary["flops_fraction_of_matmul"] >= 0.5,
         "decode_speedup >= 1.0": summary["decode_speedup"] >= 1.0,
+        "val_loss_speedup >= 1.3 (issue 14 d)": summary["val_loss_speedup"] >= 1.3,
+        "decode_speedup >= 1.5 (issue 14 e)": summary["decode_speedup"] >= 1.5,
     }
     text = json.dumps(summary, indent=2)
     print(text)

@@ -30,6 +30,7 @@ from albor_gates.checks import evidence
 from albor_gates.checks._decoder import _is_gguf, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError
+from albor_gates.formats.gguf_names import QUANTS
 
 T = TypeVar("T")
 
@@ -57,8 +58,6 @@ INSTALL = {
 
 
 def _known_quant(v: str) -> str:
-    from albor_gates.formats.gguf_export import QUANTS
-
     if v not in QUANTS:
         raise ValueError(f"unknown quant {v!r}; choose one of {', '.join(QUANTS)}")
     return v

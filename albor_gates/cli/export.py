@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-# The exporter's --quant names (albor_gates.formats.gguf_export.QUANTS; a test keeps the two
+# The exporter's --quant names (albor_gates.formats.gguf_names.QUANTS; a test keeps the two
 # equal). Listed here so `gates --help` does not import the exporter.
 QUANT_NAMES = (
     *("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k"),

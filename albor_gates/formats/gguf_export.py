@@ -45,31 +45,13 @@ from typing import Any
 from albor_gates.artifacts.gguf import GGML_TYPES, read_gguf
 from albor_gates.errors import ArtifactError, UsageError
 from albor_gates.formats.gguf_kquants import mixed_type
-from albor_gates.formats.gguf_names import RECIPES, hf_to_gguf_name, permute_qk
+from albor_gates.formats.gguf_names import QUANTS, RECIPES, hf_to_gguf_name, permute_qk
 from albor_gates.formats.gguf_quants import quantize
 from albor_gates.formats.gguf_tokenizer import vocab_from_tokenizer_json
 from albor_gates.io import temp_beside
 
 __all__ = ["QUANTS", "ExportResult", "ExportedTensor", "export_gguf", "plan_tensor_type"]
 
-#: ``--quant`` name -> (ggml type of the weights, llama.cpp ``general.file_type``).
-QUANTS: dict[str, tuple[str, int]] = {
-    "f32": ("F32", 0),  # LLAMA_FTYPE_ALL_F32
-    "f16": ("F16", 1),  # MOSTLY_F16
-    "bf16": ("BF16", 32),  # MOSTLY_BF16
-    "q8_0": ("Q8_0", 7),
-    "q4_0": ("Q4_0", 2),
-    "q4_1": ("Q4_1", 3),
-    "q5_0": ("Q5_0", 8),
-    "q5_1": ("Q5_1", 9),
-    "q4_k": ("Q4_K", 14),  # MOSTLY_Q4_K_S: Q4_K weights, the output tensor Q6_K (plan_tensor_type)
-    "q2_k": ("Q2_K", 10),  # MOSTLY_Q2_K
-    "q3_k": ("Q3_K", 11),  # MOSTLY_Q3_K_S
-    "q5_k": ("Q5_K", 16),  # MOSTLY_Q5_K_S
-    "q6_k": ("Q6_K", 18),  # MOSTLY_Q6_K
-    "q4_k_m": ("Q4_K", 15),  # MOSTLY_Q4_K_M: some attn_v / ffn_down Q6_K (gguf_kquants.MIXES)
-    "q5_k_m": ("Q5_K", 17),  # MOSTLY_Q5_K_M
-}
 # llama_tensor_get_type's fallback when ne[0] is not a multiple of the K-quant block (Q2_K and
 # Q3_K fall back to IQ4_NL there, which no writer here produces: Q4_0 has the same block).
 _FALLBACK = {"Q2_K": "Q4_0", "Q3_K": "Q4_0", "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0"}

@@ -40,8 +40,9 @@ PathKey = tuple[str | int, ...]
 # Only composition is used: nodes are converted by _Converter, never constructed by PyYAML.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
-    "tag:yaml.org,2002:str",
+    _STR,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
@@ -141,6 +142,8 @@ class _Converter:
         raise self.fail(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:  # most scalars of a spec; PyYAML's constructor returns node.value
+            return node.value
         if node.tag not in _SCALAR_TAGS:
             raise self.fail(
                 node,

@@ -92,6 +92,6 @@ def test_export_usage_and_source_errors(gates, release: Path, tmp_path: Path) ->
 
 def test_the_cli_offers_exactly_the_exporters_quants() -> None:
     from albor_gates.cli.export import QUANT_NAMES
-    from albor_gates.formats.gguf_export import QUANTS
+    from albor_gates.formats.gguf_names import QUANTS
 
     assert tuple(QUANTS) == QUANT_NAMES
