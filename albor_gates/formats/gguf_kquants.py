@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from albor_gates.formats.gguf_quants import _GROUP_MAX_EPS, _quantize_k
+from albor_gates.formats.gguf_quants import _GROUP_MAX_EPS, _quantize_k, pack_k_header
 
 if TYPE_CHECKING:
     import numpy as np
@@ -135,12 +135,7 @@ def _q5_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
     lv = np.where(nonzero[:, :, None], requant, codes.reshape(nb, 8, 32)).astype(np.uint8)
 
     out = np.empty((nb, Q5_K_BLOCK_BYTES), dtype=np.uint8)
-    out[:, 0:2] = d16.view(np.uint8).reshape(nb, 2)
-    out[:, 2:4] = dmin16.view(np.uint8).reshape(nb, 2)
-    # get_scale_min_k4's packing, as in Q4_K
-    out[:, 4:8] = ls[:, 0:4] | ((ls[:, 4:8] >> 4) << 6)
-    out[:, 8:12] = lm[:, 0:4] | ((lm[:, 4:8] >> 4) << 6)
-    out[:, 12:16] = (ls[:, 4:8] & 0xF) | ((lm[:, 4:8] & 0xF) << 4)
+    pack_k_header(out, d16, dmin16, ls, lm)  # get_scale_min_k4's packing, as in Q4_K
     # 64-value groups g: qs byte l holds values 64g + l (low nibble) and 64g + 32 + l (high);
     # qh byte l holds their fifth bits at bits 2g and 2g + 1
     pairs = lv.reshape(nb, 4, 2, 32)

@@ -270,16 +270,32 @@ def _q4_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
         codes8 = np.where(nonzero[:, :, None], requant, codes.reshape(nb, 8, 32)).astype(np.uint8)
 
     out = np.empty((nb, Q4_K_BLOCK_BYTES), dtype=np.uint8)
-    out[:, 0:2] = d16.view(np.uint8).reshape(nb, 2)
-    out[:, 2:4] = dmin16.view(np.uint8).reshape(nb, 2)
-    # scales[0..3]: sc[0..3] | high 2 bits of sc[4..7]; scales[4..7]: m[0..3] | high bits of
-    # m[4..7]; scales[8..11]: low nibbles of sc[4..7] and m[4..7] (get_scale_min_k4).
-    out[:, 4:8] = ls[:, 0:4] | ((ls[:, 4:8] >> 4) << 6)
-    out[:, 8:12] = lm[:, 0:4] | ((lm[:, 4:8] >> 4) << 6)
-    out[:, 12:16] = (ls[:, 4:8] & 0xF) | ((lm[:, 4:8] & 0xF) << 4)
+    pack_k_header(out, d16, dmin16, ls, lm)
     pairs = codes8.reshape(nb, 4, 2, 32)
     out[:, 16:] = (pairs[:, :, 0, :] | (pairs[:, :, 1, :] << 4)).reshape(nb, 128)
     return out
+
+
+def pack_k_header(
+    out: npt.NDArray[np.uint8],
+    d16: npt.NDArray[np.float16],
+    dmin16: npt.NDArray[np.float16],
+    ls: npt.NDArray[np.uint8],
+    lm: npt.NDArray[np.uint8],
+) -> None:
+    """Write a Q4_K / Q5_K block's first 16 bytes: fp16 d, fp16 dmin, the 6-bit scales and mins.
+
+    scales[0..3]: sc[0..3] | high 2 bits of sc[4..7]; scales[4..7]: m[0..3] | high bits of
+    m[4..7]; scales[8..11]: low nibbles of sc[4..7] and m[4..7] (ggml's get_scale_min_k4).
+    """
+    import numpy as np
+
+    nb = out.shape[0]
+    out[:, 0:2] = d16.view(np.uint8).reshape(nb, 2)
+    out[:, 2:4] = dmin16.view(np.uint8).reshape(nb, 2)
+    out[:, 4:8] = ls[:, 0:4] | ((ls[:, 4:8] >> 4) << 6)
+    out[:, 8:12] = lm[:, 0:4] | ((lm[:, 4:8] >> 4) << 6)
+    out[:, 12:16] = (ls[:, 4:8] & 0xF) | ((lm[:, 4:8] & 0xF) << 4)
 
 
 def _quantize_k(
