@@ -38,6 +38,26 @@ SELECTION_OPTIONS = (
 )
 
 
+def format_option(*choices: str) -> Callable[[_F], _F]:
+    """``-f/--format`` of a command that prints one document (lint, plan, list, ...)."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as the JSON every ``-f json`` of a listing command writes."""
+    import json
+
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
 def selection_options(f: _F) -> _F:
     """``--select`` / ``--ignore`` alone (``gates plan``; evaluating commands get them too)."""
     for option in reversed(SELECTION_OPTIONS):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from albor_gates.cli.common import selection_options, spec_path_option
+from albor_gates.cli.common import format_option, selection_options, spec_path_option
 
 
 @click.command()
@@ -18,6 +18,7 @@ from albor_gates.cli.common import selection_options, spec_path_option
 @click.option("--allow-exec", is_flag=True, help="Plan as `gates check --allow-exec` would run.")
 @click.option("--allow-outside-root", is_flag=True, help="As `gates check --allow-outside-root`.")
 @spec_path_option()
+@format_option("text", "json")
 def plan(
     specs: tuple[Path, ...],
     root: Path | None,
@@ -28,6 +29,7 @@ def plan(
     allow_exec: bool,
     allow_outside_root: bool,
     spec_path: tuple[Path, ...],
+    fmt: str,
 ) -> None:
     """Show the gates SPECS would run: check kinds, artifacts, what needs torch or a GPU.
 
@@ -54,6 +56,14 @@ def plan(
         allow_outside_root=allow_outside_root,
     )
     rows, notes = preview(runnable, opts, clock_from_env().now().date())
+    if fmt == "json":
+        from dataclasses import asdict
+
+        from albor_gates.cli.common import echo_json
+
+        ids = [p.spec_id for p in runnable]
+        echo_json({"specs": ids, "gates": [asdict(r) for r in rows], "notes": notes})
+        return
     width = max([len(r.gate) for r in rows] + [4])
     click.echo(f"{'GATE':<{width}} {'CHECK':<26} {'NEEDS':<16} PLAN")
     for r in rows:
