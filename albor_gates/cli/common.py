@@ -222,7 +222,7 @@ def discover(
             out.append(p)
         elif p.exists():
             raise UsageError(f"{p}: not a regular file or folder (a device, FIFO or socket)")
-        elif p.suffix in (".yaml", ".yml") or len(p.parts) > 1:
+        elif p.suffix in (".yaml", ".yml"):
             raise UsageError(f"{p}: no such file or folder")
         else:
             out.append(SpecResolver(list(extra_dirs)).locate(p))

@@ -345,7 +345,8 @@ class SpecResolver:
         found = None if path.suffix in (".yaml", ".yml") else self.find_name(str(name))
         if found is not None:
             return found
-        hint = suggest(str(name), self.known_names())
+        known = self.known_names()
+        hint = suggest(str(name), known + [n.rsplit("/", 1)[-1] for n in known])
         raise UsageError(
             f"{what} {name}: no such file or bundled spec short name"
             + (f" ({hint})" if hint else " (`gates list --what specs` shows them)")
