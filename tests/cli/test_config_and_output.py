@@ -136,7 +136,7 @@ def test_lint_formats_for_ci(gates, project, write) -> None:
     assert (r.code, r.err.splitlines()[-1]) == (0, "1 problem found")
 
 
-def test_check_exit_zero_still_reports_no_go(gates, project) -> None:
+def test_check_exit_zero_still_reports_the_decision(gates, project) -> None:
     r = gates("check", "specs/cfg.yaml", "--strict", "--exit-zero")
     assert (r.code, "Decision: WARN" in r.out) == (0, True)
 

@@ -126,3 +126,13 @@ def test_bundled_specs_tag_their_cheap_gates_pr() -> None:
     # a PR run of the bundled specs never needs torch, a GPU or a program, and is most of them
     assert [r.gate for r in chosen if r.needs] == []
     assert len(chosen) >= 60
+
+
+def test_a_partial_run_replays_as_partial(gates, spec, tmp_path) -> None:
+    bundle = tmp_path / "run.bundle.json"
+    r = gates("check", str(spec), "--select", "tag:pr", "--bundle", str(bundle), "-q")
+    assert r.code == 0
+    r = gates("replay", str(bundle), "-f", "json")
+    record = json.loads(r.out)
+    assert (r.code, record["decision"], record["partial"]) == (0, "GO", True)
+    assert record["selection"]["not_selected"] == ["SLOW-ACC"]
