@@ -207,9 +207,9 @@ def discover(
     Args:
         paths: files, folders, or short names (``ship-model-2``) on the spec search path.
         extra_dirs: ``--spec-path`` folders searched first for short names.
-        exclude: globs over a found file's path relative to the working directory (``*``
-            crosses folders), so an evidence YAML below ``specs/`` is not taken as a spec;
-            a file named on the command line is always kept.
+        exclude: globs over a file's path relative to the working directory (``*`` crosses
+            folders), so an evidence YAML below ``specs/`` is not taken as a spec; a file named
+            on the command line is excluded too (pre-commit names every changed file).
     """
     from albor_gates.spec.loader import SpecResolver
     from albor_gates.spec.resources import spec_files
@@ -219,7 +219,7 @@ def discover(
         if p.is_dir():
             out += [f for f in spec_files(p) if not _excluded(f, exclude)]
         elif p.is_file():
-            out.append(p)
+            out += [] if _excluded(p, exclude) else [p]
         elif p.exists():
             raise UsageError(f"{p}: not a regular file or folder (a device, FIFO or socket)")
         elif p.suffix in (".yaml", ".yml"):

@@ -40,6 +40,10 @@ def lint(
     dirs = spec_path_dirs(spec_path or config.spec_paths)
     chosen = list(paths) or [Path(s) for s in config.specs]
     files = discover(chosen or default_spec_dirs("specs", "invariants"), dirs, config.exclude)
+    if not files and chosen and not before:  # pre-commit named only excluded files
+        if not quiet:
+            click.echo("0 spec files: every file named is excluded by the configuration")
+        return EXIT_GO
     summary, found = lint_files(files, dirs)
     problems = before + found
     if fmt == "text" and problems and not exit_zero:

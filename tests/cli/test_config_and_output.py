@@ -39,6 +39,14 @@ def test_exclude_keeps_an_evidence_yaml_out_of_the_specs(gates, project, write) 
     write("gates.toml", 'exclude = ["specs/evidence/*"]\n')
     r = gates("lint", "specs")
     assert (r.code, r.out) == (0, "1 spec files, 2 gates: no problems\n")
+    # pre-commit passes the changed files by name: an excluded one is still left out
+    r = gates("lint", "specs/evidence/operator.yaml")
+    assert (r.code, r.out) == (
+        0,
+        "0 spec files: every file named is excluded by the configuration\n",
+    )
+    r = gates("lint", "specs/evidence/operator.yaml", "specs/cfg.yaml")
+    assert (r.code, r.out) == (0, "1 spec files, 2 gates: no problems\n")
 
 
 def test_config_supplies_defaults_and_flags_win(gates, project, write) -> None:
