@@ -28,9 +28,12 @@ def load_spec(path: str | Path, *, spec_path: Sequence[str | Path] = ()) -> Spec
 
 
 def plan_spec(path: str | Path, *, spec_path: Sequence[str | Path] = ()) -> Plan:
-    """Load, resolve ``extends`` and plan a spec (no artifact is read)."""
+    """Load, resolve ``extends`` and plan a spec (no artifact is read).
+
+    ``path`` is a spec file or a bundled short name (``"ship-model-2"``), as on the CLI.
+    """
     resolver = SpecResolver([Path(p) for p in spec_path])
-    return build_plan(resolver.resolve(Path(path)))
+    return build_plan(resolver.resolve(resolver.locate(path)))
 
 
 def evaluate(
@@ -46,6 +49,8 @@ def evaluate(
     allow_exec: bool = False,
     pass_env: Sequence[str] = (),
     allow_outside_root: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
     **setting_values: Any,
 ) -> Verdict:
     """Evaluate one or more spec files and return the verdict.
@@ -55,7 +60,7 @@ def evaluate(
     spec or artifact is read.
 
     Args:
-        specs: a spec file or a list of them.
+        specs: a spec file or short name (``"ship-model-2"``), or a list of them.
         root: folder that relative artifact paths resolve against.
         artifacts: ``name → path`` overrides.
         baseline: a previous JSON report for baseline change thresholds.
@@ -66,6 +71,8 @@ def evaluate(
         allow_exec: run gates that execute programs (else they are SKIPPED).
         pass_env: environment variables a command may receive when its spec asks.
         allow_outside_root: read artifact paths outside the run's boundary.
+        select: gate-id globs or ``tag:NAME``; only those gates run, the verdict is partial.
+        ignore: gate-id globs or ``tag:NAME`` left out.
         **setting_values: the run settings as keyword arguments.
 
     Raises:
@@ -86,5 +93,7 @@ def evaluate(
         allow_exec=allow_exec,
         pass_env=frozenset(pass_env),
         allow_outside_root=allow_outside_root,
+        select=tuple(select),
+        ignore=tuple(ignore),
     )
     return evaluate_plans(plans, opts)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from albor_gates.cli.common import evaluation_options
+from albor_gates.cli.common import evaluation_options, spec_path_option
 
 
 @click.command()
@@ -17,12 +17,7 @@ from albor_gates.cli.common import evaluation_options
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder relative artifact paths resolve against (default: each spec's folder).",
 )
-@click.option(
-    "--spec-path",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra folder searched for `extends` short names.",
-)
+@spec_path_option()
 def check(
     specs: tuple[Path, ...],
     root: Path | None,
@@ -30,10 +25,13 @@ def check(
     baseline: Path | None,
     formats: tuple[str, ...],
     output_dir: Path | None,
-    strict: bool,
+    strict: bool | None,
+    exit_zero: bool,
     digests: bool,
     bundle: Path | None,
     skip: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     spec_path: tuple[Path, ...],
     device: str,
     allow_exec: bool,
@@ -43,24 +41,26 @@ def check(
     quiet: bool,
     color: bool | None,
 ) -> int:
-    """Lint SPECS (default: ./specs) and evaluate them: GO / WARN / NO-GO.
+    """Lint SPECS (default: the config's specs, else ./specs) and evaluate them.
 
-    Bundles (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the
-    specs that extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
+    SPECS are files, folders or bundled short names (ship-model-2); gates.toml or
+    [tool.gates] in pyproject.toml supplies defaults, and a flag given here wins. Bundles
+    (``kind: bundle``, e.g. invariants/) are linted but evaluated only through the specs that
+    extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
     """
     from albor_gates.artifacts.hub import resolve_bindings
-    from albor_gates.cli.common import discover, parse_bindings, spec_path_dirs, trust
+    from albor_gates.cli.common import chosen_specs, parse_bindings, trust
     from albor_gates.cli.session import Session
+    from albor_gates.config import load_config
     from albor_gates.engine.lint import plan_files
     from albor_gates.engine.run import RunOptions
     from albor_gates.errors import UsageError
     from albor_gates.settings import RunSettings
 
     settings = RunSettings.build({"device": device})
-    if not specs and not Path("specs").is_dir():
-        raise UsageError("no specs given and no ./specs folder here: pass a spec file or folder")
-    files = discover(specs or (Path("specs"),))
-    plans = plan_files(files, spec_path_dirs(spec_path))
+    config, _ = load_config()
+    files, dirs = chosen_specs(specs, spec_path, config)
+    plans = plan_files(files, dirs)
     runnable = [p for p in plans if p.spec_set.root.spec.kind == "spec"]
     if not runnable:
         raise UsageError("only bundles were given; evaluate a spec that extends them")
@@ -69,9 +69,20 @@ def check(
         artifacts=resolve_bindings(parse_bindings(artifacts)),
         baseline=baseline,
         skip=frozenset(skip),
+        select=select or tuple(config.select),
+        ignore=ignore or tuple(config.ignore),
         settings=settings,
         digest_artifacts=digests or bundle is not None,
         **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
-    session = Session(formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle)
+    out = output_dir or (Path(config.output_dir) if config.output_dir else None)
+    session = Session(
+        formats or tuple(f.value for f in config.format),
+        out,
+        strict=strict if strict is not None else bool(config.strict),
+        quiet=quiet,
+        color=color,
+        bundle=bundle,
+        exit_zero=exit_zero,
+    )
     return session.run(runnable, opts)

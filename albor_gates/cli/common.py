@@ -7,15 +7,62 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from albor_gates.errors import UsageError
 
+if TYPE_CHECKING:
+    from albor_gates.config import GatesConfig
+
 FORMATS = ("text", "json", "junit", "sarif", "github", "markdown", "html")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+SELECTION_OPTIONS = (
+    click.option(
+        "--select",
+        multiple=True,
+        metavar="GLOB|tag:NAME",
+        help="Run only the gates whose id matches or that carry the tag (repeatable); the "
+        "others are 'not selected' and the decision is partial.",
+    ),
+    click.option(
+        "--ignore",
+        multiple=True,
+        metavar="GLOB|tag:NAME",
+        help="Leave out the gates whose id matches or that carry the tag (repeatable).",
+    ),
+)
+
+
+def format_option(*choices: str) -> Callable[[_F], _F]:
+    """``-f/--format`` of a command that prints one document (lint, plan, list, ...)."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as the JSON every ``-f json`` of a listing command writes."""
+    import json
+
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def selection_options(f: _F) -> _F:
+    """``--select`` / ``--ignore`` alone (``gates plan``; evaluating commands get them too)."""
+    for option in reversed(SELECTION_OPTIONS):
+        f = option(f)
+    return f
 
 
 def evaluation_options(f: _F) -> _F:
@@ -48,7 +95,14 @@ def evaluation_options(f: _F) -> _F:
             type=click.Path(file_okay=False, path_type=Path),
             help="Write every chosen format here (atomically).",
         ),
-        click.option("--strict", is_flag=True, help="Exit 1 on WARN too."),
+        click.option(
+            "--strict/--no-strict", default=None, help="Exit 1 on WARN too (default: off)."
+        ),
+        click.option(
+            "--exit-zero",
+            is_flag=True,
+            help="Exit 0 on WARN and NO-GO too (reports still say it); errors still exit 2/3.",
+        ),
         click.option(
             "--digests", is_flag=True, help="Record every artifact's sha256 in the report."
         ),
@@ -60,6 +114,7 @@ def evaluation_options(f: _F) -> _F:
         click.option(
             "--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO)."
         ),
+        *SELECTION_OPTIONS,
         click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]"),
         click.option(
             "--allow-exec",
@@ -125,20 +180,52 @@ def spec_path_option(
     return click.option("--spec-path", multiple=True, type=folder, help=help_text)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders to their ``*.yaml`` files; keep files; refuse missing paths."""
+def chosen_specs(
+    specs: Sequence[Path], spec_path: Sequence[Path], config: GatesConfig
+) -> tuple[list[Path], list[Path]]:
+    """The spec files ``check`` / ``plan`` evaluate, and the ``extends`` search folders.
+
+    The arguments win, then the config file's ``specs``, then ./specs; ``--spec-path`` wins
+    over the config's ``spec-path``; the config's ``exclude`` applies to folders either way.
+    """
+    dirs = spec_path_dirs(spec_path or config.spec_paths)
+    paths = list(specs) or [Path(s) for s in config.specs]
+    if not paths:
+        if not Path("specs").is_dir():
+            raise UsageError(
+                "no specs given and no ./specs folder here: pass a spec file or folder"
+            )
+        paths = [Path("specs")]
+    return discover(paths, dirs, config.exclude), dirs
+
+
+def discover(
+    paths: Iterable[Path], extra_dirs: Sequence[Path] = (), exclude: Sequence[str] = ()
+) -> list[Path]:
+    """Expand folders to their ``*.yaml`` files; keep files; resolve bundled short names.
+
+    Args:
+        paths: files, folders, or short names (``ship-model-2``) on the spec search path.
+        extra_dirs: ``--spec-path`` folders searched first for short names.
+        exclude: globs over a file's path relative to the working directory (``*`` crosses
+            folders), so an evidence YAML below ``specs/`` is not taken as a spec; a file named
+            on the command line is excluded too (pre-commit names every changed file).
+    """
+    from albor_gates.spec.loader import SpecResolver
     from albor_gates.spec.resources import spec_files
 
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += spec_files(p)
+            out += [f for f in spec_files(p) if not _excluded(f, exclude)]
         elif p.is_file():
-            out.append(p)
+            out += [] if _excluded(p, exclude) else [p]
         elif p.exists():
             raise UsageError(f"{p}: not a regular file or folder (a device, FIFO or socket)")
-        else:
+        elif p.suffix in (".yaml", ".yml"):
             raise UsageError(f"{p}: no such file or folder")
+        else:
+            out.append(SpecResolver(list(extra_dirs)).locate(p))
     seen: set[Path] = set()
     unique = []
     for p in out:
@@ -147,6 +234,16 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def _excluded(path: Path, exclude: Sequence[str]) -> bool:
+    from fnmatch import fnmatchcase
+
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return any(fnmatchcase(rel, pattern) for pattern in exclude)
 
 
 def default_spec_dirs(*names: str) -> list[Path]:

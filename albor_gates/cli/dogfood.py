@@ -73,15 +73,7 @@ def dogfood(
     settings = RunSettings.build({"device": device})
     root = release or data_dir("examples") / "albor-tiny-v1"
     resolver = SpecResolver()
-    plans = []
-    for name in (spec, ship_spec):
-        path = Path(name) if Path(name).is_file() else None
-        if path is None:
-            anchor = resolver.load(data_dir("invariants") / "verify.yaml")
-            path = resolver.find(name, anchor)
-        if path is None:
-            raise UsageError(f"no spec named {name!r} (a file or a bundled short name)")
-        plans.append(build_plan(resolver.resolve(path)))
+    plans = [build_plan(resolver.resolve(resolver.locate(n))) for n in (spec, ship_spec)]
     samples = [p.relative_to(root).as_posix() for p in _sample_evidence(root, plans)]
     if samples and for_release:
         raise UsageError(

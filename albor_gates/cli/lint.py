@@ -1,4 +1,4 @@
-"""``gates lint`` — validate specs and invariants without reading any artifact."""
+"""``gates lint`` — validate specs, invariants and the configuration without reading artifacts."""
 
 from __future__ import annotations
 
@@ -6,24 +6,50 @@ from pathlib import Path
 
 import click
 
-from albor_gates.cli.common import spec_path_option
+from albor_gates.cli.common import format_option, spec_path_option
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @spec_path_option()
+@format_option("text", "json", "sarif", "github")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when clean.")
-def lint(paths: tuple[Path, ...], spec_path: tuple[Path, ...], quiet: bool) -> None:
-    """Validate spec files (default: ./specs and ./invariants, else the bundled ones).
+def lint(
+    paths: tuple[Path, ...], spec_path: tuple[Path, ...], fmt: str, exit_zero: bool, quiet: bool
+) -> int:
+    """Validate spec files and the configuration file (gates.toml or [tool.gates]).
 
+    PATHS default to the config's specs, else ./specs and ./invariants, else the bundled ones.
     Checks schema and unknown keys (with suggestions), extends, duplicate ids, dangling
     artifact references, unknown check kinds, per-kind params and contradicting bands.
-    Exit 0 when clean, 2 when any problem is found.
+    PATHS may be bundled short names (ship-model-2). -f json / sarif / github print the
+    problems for CI on stdout. Exit 0 when clean, 2 when any problem is found.
     """
     from albor_gates.cli.common import default_spec_dirs, discover, spec_path_dirs
-    from albor_gates.engine.lint import lint_files
+    from albor_gates.config import GatesConfig, load_config
+    from albor_gates.engine.lint import lint_files, lint_record
+    from albor_gates.errors import EXIT_GO, EXIT_USAGE, Problem, SpecError
+    from albor_gates.render.lint import LINT_RENDERERS
 
-    files = discover(paths or default_spec_dirs("specs", "invariants"))
-    summary = lint_files(files, spec_path_dirs(spec_path))
-    if not quiet:
-        click.echo(summary)
+    before: list[Problem] = []
+    try:
+        config, _ = load_config()
+    except SpecError as e:  # reported with the specs' problems, in the same style
+        config, before = GatesConfig(), list(e.problems)
+    dirs = spec_path_dirs(spec_path or config.spec_paths)
+    chosen = list(paths) or [Path(s) for s in config.specs]
+    files = discover(chosen or default_spec_dirs("specs", "invariants"), dirs, config.exclude)
+    if not files and chosen and not before:  # pre-commit named only excluded files
+        if not quiet:
+            click.echo("0 spec files: every file named is excluded by the configuration")
+        return EXIT_GO
+    summary, found = lint_files(files, dirs)
+    problems = before + found
+    if fmt == "text" and problems and not exit_zero:
+        raise SpecError(problems)  # the CLI's one error path: `gates: file:line:col: ...`
+    record = lint_record(files, summary, problems)
+    if fmt != "text" or problems or not quiet:
+        # in text, problems go to stderr as they do without --exit-zero
+        click.echo(LINT_RENDERERS[fmt](record), nl=False, err=fmt == "text" and bool(problems))
+    return EXIT_USAGE if problems and not exit_zero else EXIT_GO

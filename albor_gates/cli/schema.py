@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from albor_gates.cli.common import format_option
+
 
 @click.command()
 @click.option("--report", is_flag=True, help="The JSON report's schema instead of the spec's.")
@@ -21,8 +23,12 @@ import click
     type=click.Choice(["operator", "consumer", "dogfood-summary"]),
     help="The schema of a typed operator evidence file instead.",
 )
-def schema(report: bool, output: Path | None, force: bool, evidence: str | None) -> None:
-    """Print the JSON Schema of spec files, of reports, or of an operator evidence file."""
+@format_option("json")
+def schema(report: bool, output: Path | None, force: bool, evidence: str | None, fmt: str) -> None:
+    """Print the JSON Schema of spec files, of reports, or of an operator evidence file.
+
+    A schema is JSON whatever the format; -f json is accepted like on every other command.
+    """
     import json
 
     from albor_gates.engine.catalog import report_schema, spec_schema

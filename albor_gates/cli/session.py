@@ -37,6 +37,7 @@ class Session:
         color: colour the table (None: on a TTY without NO_COLOR).
         bundle: also write an evidence bundle for ``gates replay``.
         progress: draw a progress bar on an interactive stderr (verify, dogfood).
+        exit_zero: exit 0 on WARN and NO-GO too (``--exit-zero``); an internal error is 3.
     """
 
     formats: Sequence[str] = ()
@@ -46,6 +47,7 @@ class Session:
     color: bool | None = None
     bundle: Path | None = None
     progress: bool = False
+    exit_zero: bool = False
 
     def run(self, plans: list[Plan], opts: RunOptions) -> int:
         """Evaluate, write the bundle and the reports; return the exit code.
@@ -114,6 +116,8 @@ class Session:
         """
         if verdict.internal_error:
             return EXIT_INTERNAL
+        if self.exit_zero:
+            return EXIT_GO
         decision = (judged or verdict).decision.value
         if decision == "NO-GO" or (decision == "WARN" and self.strict):
             return EXIT_NO_GO

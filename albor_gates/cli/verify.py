@@ -63,10 +63,13 @@ def verify(
     baseline: Path | None,
     formats: tuple[str, ...],
     output_dir: Path | None,
-    strict: bool,
+    strict: bool | None,
+    exit_zero: bool,
     digests: bool,
     bundle: Path | None,
     skip: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     device: str,
     allow_exec: bool,
     pass_env: tuple[str, ...],
@@ -94,10 +97,8 @@ def verify(
     from albor_gates.cli.verify_suites import load_policy
     from albor_gates.engine.plan import build_plan
     from albor_gates.engine.run import RunOptions
-    from albor_gates.errors import UsageError
     from albor_gates.settings import RunSettings
     from albor_gates.spec.loader import SpecResolver
-    from albor_gates.spec.resources import data_dir
 
     settings = RunSettings.build(
         {
@@ -124,26 +125,27 @@ def verify(
     path = resolve_model_reference(model, bare=True).path
     names, binds = load_policy().choose(path, inputs, specs)
     resolver = SpecResolver()
-    plans = []
-    for name in names:
-        file = Path(name)
-        if not file.is_file():
-            found = resolver.find(name, resolver.load(data_dir("invariants") / "verify.yaml"))
-            if found is None:
-                raise UsageError(f"--spec {name}: no such file or bundled spec")
-            file = found
-        plans.append(build_plan(resolver.resolve(file)))
+    plans = [build_plan(resolver.resolve(resolver.locate(name, "--spec"))) for name in names]
     binds.update(resolve_bindings(parse_bindings(artifacts)))
     declared = {n for p in plans for n in p.artifacts}
     opts = RunOptions(
         artifacts={k: v for k, v in binds.items() if k in declared},
         baseline=baseline,
         skip=frozenset(skip),
+        select=select,
+        ignore=ignore,
         settings=settings,
         digest_artifacts=digests or bundle is not None,
         **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
     session = Session(
-        formats, output_dir, strict=strict, quiet=quiet, color=color, bundle=bundle, progress=True
+        formats,
+        output_dir,
+        strict=bool(strict),
+        quiet=quiet,
+        color=color,
+        bundle=bundle,
+        progress=True,
+        exit_zero=exit_zero,
     )
     return session.run(plans, opts)

@@ -98,6 +98,10 @@ def compare(
     sides = f"logged {_side(logged)} · recomputed {_side(recomputed)}"
     base = replace(base, details=details)
     unmeasured = [r for r in (logged, recomputed) if r.status in (Status.SKIPPED, Status.ERROR)]
+    if not (logged.selected and recomputed.selected):  # a partial run compares nothing it left out
+        left_out = (r.gate_id for r in (logged, recomputed) if not r.selected)
+        why = ", ".join(f"{gid} was not selected" for gid in left_out)
+        return replace(_with(base, Status.SKIPPED, f"not compared: {why}", None), selected=False)
     if unmeasured:
         why = ", ".join(f"{r.gate_id} was {r.status.value}" for r in unmeasured)
         return _with(base, Status.SKIPPED, f"{sides} — not compared: {why}", None)

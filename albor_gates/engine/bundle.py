@@ -105,6 +105,9 @@ def make_bundle(plans: Sequence[Plan], opts: RunOptions, verdict: Verdict) -> di
             "environment": dict(verdict.environment),
             "options": dict(verdict.options),
             "skip": sorted(opts.skip),
+            # a partial run replays as partial; absent (old bundles, no selection) = every gate
+            **({"select": list(opts.select)} if opts.select else {}),
+            **({"ignore": list(opts.ignore)} if opts.ignore else {}),
             "specs": specs,
             "runs": runs,
             "artifacts": artifacts,
@@ -187,6 +190,8 @@ def load_bundle(
     opts = RunOptions(
         artifacts=paths,
         skip=frozenset(data.get("skip", [])),
+        select=tuple(data.get("select", [])),
+        ignore=tuple(data.get("ignore", [])),
         settings=settings,
         clock=FrozenClock(at),
         environment=dict(data.get("environment", {})),

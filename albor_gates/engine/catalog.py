@@ -107,31 +107,46 @@ def _gate_text(gate: Gate, spec: LoadedSpec, index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain_term(term: str, extra: Sequence[Path] = ()) -> str:
-    """Explain a check kind, a gate id, or an alias (every gate that carries it).
+def explain_matches(term: str, extra: Sequence[Path] = ()) -> list[dict[str, str]]:
+    """What ``term`` names: a check kind, gates with that id, gates with that alias.
+
+    Each match is ``{"type": "kind" | "gate" | "alias", "id", "spec", "text"}`` (``text`` is
+    what ``gates explain`` prints for it; ``spec`` is empty for a kind).
 
     Raises:
         UsageError: when nothing matches (with a suggestion).
     """
     kind = checks.get(term)
     if kind is not None:
-        return _kind_text(kind)
+        return [{"type": "kind", "id": kind.KIND, "spec": "", "text": _kind_text(kind)}]
     specs, _ = _all_specs(extra)
-    direct: list[str] = []
-    via_alias: list[str] = []
+    direct: list[dict[str, str]] = []
+    via_alias: list[dict[str, str]] = []
     names: set[str] = set(checks.known_kinds())
     for s in specs:
         for i, g in enumerate(s.spec.gates):
             names.add(g.id)
             names.update(a.id for a in g.aliases)
+            match = {"id": g.id, "spec": s.spec.id, "text": _gate_text(g, s, i)}
             if g.id.lower() == term.lower():
-                direct.append(_gate_text(g, s, i))
+                direct.append({"type": "gate", **match})
             elif any(a.id.lower() == term.lower() for a in g.aliases):
-                via_alias.append(_gate_text(g, s, i))
+                via_alias.append({"type": "alias", **match})
     if not direct and not via_alias:
         hint = suggest(term, names) or "see `gates list --what gates` and `gates list`"
         raise UsageError(f"nothing named {term!r} ({hint})")
-    out = list(direct)
+    return direct + via_alias
+
+
+def explain_term(term: str, extra: Sequence[Path] = ()) -> str:
+    """Explain a check kind, a gate id, or an alias (every gate that carries it).
+
+    Raises:
+        UsageError: when nothing matches (with a suggestion).
+    """
+    matches = explain_matches(term, extra)
+    out = [m["text"] for m in matches if m["type"] != "alias"]
+    via_alias = [m["text"] for m in matches if m["type"] == "alias"]
     if via_alias:
         out.append(
             f"{term} is also an alias: other documents number {len(via_alias)} gate(s) this way:\n"
@@ -140,35 +155,76 @@ def explain_term(term: str, extra: Sequence[Path] = ()) -> str:
     return "\n".join(out)
 
 
+def kinds_data() -> list[dict[str, Any]]:
+    """Every check kind: name, version, title, what it needs, its artifact roles."""
+    return [
+        {
+            "kind": name,
+            "version": kind.VERSION,
+            "title": kind.TITLE,
+            "needs": sorted(kind.NEEDS),
+            "roles": list(kind.ROLES),
+            "optional_roles": list(kind.OPTIONAL_ROLES),
+        }
+        for name, kind in checks.REGISTRY.items()
+    ]
+
+
 def list_kinds() -> str:
     """One line per check kind."""
     width = max(len(k) for k in checks.known_kinds())
     lines = []
-    for name, kind in checks.REGISTRY.items():
-        needs = f" [needs {', '.join(sorted(kind.NEEDS))}]" if kind.NEEDS else ""
-        lines.append(f"{name:<{width}}  {kind.TITLE}{needs}")
+    for k in kinds_data():
+        needs = f" [needs {', '.join(k['needs'])}]" if k["needs"] else ""
+        lines.append(f"{k['kind']:<{width}}  {k['title']}{needs}")
     return "\n".join(lines) + "\n"
+
+
+def specs_data(extra: Sequence[Path] = ()) -> dict[str, Any]:
+    """Every spec file on the search path (``specs``) and the unreadable ones (``broken``)."""
+    specs, broken = _all_specs(extra)
+    rows = [
+        {"id": s.spec.id, "kind": s.spec.kind, "gates": len(s.spec.gates), "file": s.doc.file}
+        for s in sorted(specs, key=lambda s: s.spec.id)
+    ]
+    return {"specs": rows, "broken": broken}
 
 
 def list_specs(extra: Sequence[Path] = ()) -> str:
     """One line per spec file found on the search path."""
-    specs, broken = _all_specs(extra)
+    data = specs_data(extra)
     lines = [
-        f"{s.spec.id:<28} {s.spec.kind:<7} {len(s.spec.gates):>3} gates  {s.doc.file}"
-        for s in sorted(specs, key=lambda s: s.spec.id)
+        f"{s['id']:<28} {s['kind']:<7} {s['gates']:>3} gates  {s['file']}" for s in data["specs"]
     ]
-    lines += [f"(unreadable) {b}" for b in broken]
+    lines += [f"(unreadable) {b}" for b in data["broken"]]
     return "\n".join(lines) + "\n"
+
+
+def gates_data(extra: Sequence[Path] = ()) -> list[dict[str, Any]]:
+    """Every gate of the specs on the search path, sorted by id then spec."""
+    specs, _ = _all_specs(extra)
+    rows = [
+        {
+            "id": g.id,
+            "spec": s.spec.id,
+            "check": g.check,
+            "severity": g.severity,
+            "required": g.required,
+            "tags": list(g.tags),
+            "aliases": [a.id for a in g.aliases],
+        }
+        for s in specs
+        for g in s.spec.gates
+    ]
+    return sorted(rows, key=lambda r: (r["id"], r["spec"]))
 
 
 def list_gates(extra: Sequence[Path] = ()) -> str:
     """One line per gate: id, spec, check, severity and aliases."""
-    specs, _ = _all_specs(extra)
     rows = []
-    for s in specs:
-        for g in s.spec.gates:
-            aka = f"  (aka {', '.join(a.id for a in g.aliases)})" if g.aliases else ""
-            rows.append(f"{g.id:<32} {s.spec.id:<24} {g.check:<22} {g.severity}{aka}")
+    for g in gates_data(extra):
+        aka = f"  (aka {', '.join(g['aliases'])})" if g["aliases"] else ""
+        rows.append(f"{g['id']:<32} {g['spec']:<24} {g['check']:<22} {g['severity']}{aka}")
     return "\n".join(sorted(rows)) + "\n"
 
 

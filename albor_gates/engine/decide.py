@@ -5,6 +5,10 @@
 * WARN — otherwise: any WARN, any FAIL on an advisory gate, any WAIVED, any optional skip.
 * GO — otherwise. WARN, WAIVED or FAIL on an ``info`` gate is reported and changes nothing.
 
+A gate left out by ``--select`` / ``--ignore`` (``selected`` false) changes nothing either: the
+record says the run is partial instead (engine/select.py), unlike ``--skip``, which is NO-GO
+for a required gate.
+
 ``decide`` is independent of the order of its inputs and monotone in each gate's status under
 the partial order PASS < WARN < WAIVED < FAIL < ERROR and PASS < SKIPPED < ERROR (a skip is
 "no evidence", not comparable with a measured failure: a required advisory gate that did not
@@ -21,6 +25,8 @@ from albor_gates.engine.results import Decision, GateResult, Status, WaiverOutco
 def gate_effect(result: GateResult) -> tuple[Decision, str | None]:
     """Return what one gate contributes to the decision, and why (None for GO)."""
     gid = result.gate_id
+    if not result.selected:
+        return Decision.GO, None
     if result.status is Status.ERROR:
         return Decision.NO_GO, f"{gid}: ERROR"
     if result.status is Status.FAIL:

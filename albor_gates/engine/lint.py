@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
+from albor_gates._version import __version__
 from albor_gates.engine.confine import exec_summary
 from albor_gates.engine.plan import Plan, build_plan
 from albor_gates.errors import Problem, SpecError
 from albor_gates.spec.loader import SpecResolver
+
+LINT_SCHEMA = "albor-gates/lint"
 
 
 def plan_files(files: Sequence[Path], extra_dirs: Sequence[Path] = ()) -> list[Plan]:
@@ -43,10 +48,27 @@ def plan_files(files: Sequence[Path], extra_dirs: Sequence[Path] = ()) -> list[P
     return plans
 
 
-def lint_files(files: Sequence[Path], extra_dirs: Sequence[Path] = ()) -> str:
-    """Lint files and return a one-line summary (raises SpecError on problems)."""
-    plans = plan_files(files, extra_dirs)
+def lint_files(files: Sequence[Path], extra_dirs: Sequence[Path] = ()) -> tuple[str, list[Problem]]:
+    """Lint files: the summary line(s) when clean, and every problem found (sorted)."""
+    try:
+        plans = plan_files(files, extra_dirs)
+    except SpecError as e:
+        return "", list(e.problems)
     gates = sum(len(p.spec_set.root.spec.gates) for p in plans)
     summary = f"{len(plans)} spec files, {gates} gates: no problems"
     execs = exec_summary(plans)
-    return f"{summary}\n{execs}" if execs else summary
+    return (f"{summary}\n{execs}" if execs else summary), []
+
+
+def lint_record(files: Sequence[Path], summary: str, problems: Sequence[Problem]) -> dict[str, Any]:
+    """The neutral lint record that render/lint.py renders (``-f json`` prints it)."""
+    if problems:
+        n = len(problems)
+        summary = f"{n} problem{'s' if n != 1 else ''} found"
+    return {
+        "schema": LINT_SCHEMA,
+        "tool": {"name": "albor-gates", "version": __version__},
+        "files": [str(f) for f in files],
+        "summary": summary,
+        "problems": [{**asdict(p), "text": str(p)} for p in problems],
+    }

@@ -15,6 +15,7 @@ from albor_gates.checks.base import BoundArtifact
 from albor_gates.engine import confine
 from albor_gates.engine.plan import Plan, PlannedGate
 from albor_gates.engine.run import RunOptions, bind_artifacts
+from albor_gates.engine.select import check_patterns, is_selected
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def preview(
     """Rows per gate, plus notes (expired waivers) — nothing is measured."""
     rows: list[PlannedRow] = []
     notes: list[str] = []
+    gates = ((g.id, g.origin.gate.tags) for p in plans for g in p.gates)
+    check_patterns(gates, opts.select, opts.ignore)  # the same usage errors as the run
     for plan in plans:
         declared = {k: v for k, v in opts.artifacts.items() if k in plan.artifacts}
         bound = bind_artifacts(
@@ -58,7 +61,9 @@ def preview(
             names = tuple(sorted(set(g.bindings.values())))
             missing = tuple(n for n in names if not bound[n].present)
             optional = [n for n in missing if bound[n].ref.optional or n in _optional_roles(g)]
-            if g.id in opts.skip:
+            if not is_selected(g.id, g.origin.gate.tags, opts.select, opts.ignore):
+                outcome = "not selected"
+            elif g.id in opts.skip:
                 outcome = "skip (--skip)"
             elif refused is not None:
                 outcome = ("ERROR: " if refused[0] else "SKIPPED: ") + refused[1]

@@ -42,7 +42,9 @@ def _waiver(w: WaiverOutcome | None) -> dict[str, Any] | None:
 
 def _gate(r: GateResult) -> dict[str, Any]:
     effect, _ = gate_effect(r)
-    return {
+    # ``selected`` only on a gate a selection left out: other reports keep their shape
+    unselected = {} if r.selected else {"selected": False}
+    return unselected | {
         "spec": r.spec,
         "id": r.gate_id,
         "title": r.title,
@@ -76,7 +78,13 @@ def _gate(r: GateResult) -> dict[str, Any]:
 
 def to_record(v: Verdict) -> dict[str, Any]:
     """Turn a verdict into the neutral record (see the module docstring)."""
-    return {
+    # ``partial`` and ``selection`` only when --select / --ignore was given (engine/select.py)
+    selection = (
+        {}
+        if v.selection is None
+        else {"partial": bool(v.selection["not_selected"]), "selection": _safe(v.selection)}
+    )
+    return selection | {
         "schema": REPORT_SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "albor-gates", "version": v.tool_version},

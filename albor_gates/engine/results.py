@@ -110,6 +110,7 @@ class GateResult:
     tags: tuple[str, ...] = ()
     overrides: tuple[Mapping[str, Any], ...] = ()
     measured: bool = False
+    selected: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Verdict:
     generated_at: dt.datetime
     tool_version: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    selection: Mapping[str, Any] | None = None
 
     @property
     def internal_error(self) -> bool:

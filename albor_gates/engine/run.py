@@ -37,6 +37,7 @@ from albor_gates.engine.results import (
     Verdict,
     WaiverOutcome,
 )
+from albor_gates.engine.select import check_patterns, describe, is_selected
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError, UsageError
 from albor_gates.settings import RunSettings
 
@@ -75,6 +76,8 @@ class RunOptions:
         artifacts: ``name → path`` bindings that override the specs.
         baseline: a previous JSON report for baseline change thresholds.
         skip: gate ids to skip on request (a required one still makes NO-GO).
+        select: gate-id globs or ``tag:NAME``; only the gates they name run (engine/select.py).
+        ignore: gate-id globs or ``tag:NAME`` left out; a left-out gate is "not selected".
         settings: the run settings checks read (``device``, ``seq_len``, ...), validated.
         clock: the clock (default: SOURCE_DATE_EPOCH or the system clock).
         observer: UI hooks.
@@ -91,6 +94,8 @@ class RunOptions:
     artifacts: Mapping[str, str] = field(default_factory=dict)
     baseline: Path | None = None
     skip: frozenset[str] = frozenset()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     settings: RunSettings = field(default_factory=RunSettings)
     clock: Clock | None = None
     observer: Observer = field(default_factory=Observer)
@@ -296,6 +301,9 @@ def _measure_gate(
     baseline: Mapping[tuple[str, str], Any] | None,
 ) -> GateResult:
     base = _base_result(pg, spec_id)
+    if not _selected(pg, opts):  # before replay: a replayed partial run stays partial
+        how = describe(opts.select, opts.ignore)
+        return replace(base, status=Status.SKIPPED, message=f"not selected ({how})", selected=False)
     if opts.replay is not None:
         return _replayed(pg, spec_id, base, opts, baseline)
     if pg.id in opts.skip:
@@ -485,6 +493,16 @@ def _waivers(
     return outcomes
 
 
+def _selected(pg: PlannedGate, opts: RunOptions) -> bool:
+    """Whether ``--select`` / ``--ignore`` keep a gate (``--skip`` is apart: engine/select.py)."""
+    return is_selected(pg.id, pg.origin.gate.tags, opts.select, opts.ignore)
+
+
+def _runs(pg: PlannedGate, opts: RunOptions) -> bool:
+    """Whether the run measures a gate: selected, and not skipped by name."""
+    return pg.id not in opts.skip and _selected(pg, opts)
+
+
 def _check_device(plans: list[Plan], opts: RunOptions) -> None:
     """A well-formed device that this machine lacks is a usage error before any measurement.
 
@@ -494,7 +512,7 @@ def _check_device(plans: list[Plan], opts: RunOptions) -> None:
     device = opts.settings.requested_device
     if device in ("auto", "cpu"):
         return
-    if any("torch" in g.kind.NEEDS for p in plans for g in p.gates if g.id not in opts.skip):
+    if any("torch" in g.kind.NEEDS for p in plans for g in p.gates if _runs(g, opts)):
         from albor_gates.model.device import resolve_device
 
         resolve_device(device)  # raises UsageError: never a silent fallback (INV-GPUTRAIN-002)
@@ -516,6 +534,8 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     unknown_skips = sorted(opts.skip - all_ids)
     if unknown_skips:
         raise UsageError(f"--skip {unknown_skips[0]}: no such gate in the selected specs")
+    gates = ((g.id, g.origin.gate.tags) for p in plans for g in p.gates)
+    check_patterns(gates, opts.select, opts.ignore)
     baseline = load_baseline(opts.baseline) if opts.baseline else None
     declared = {name for p in plans for name in p.artifacts}
     unknown = sorted(set(opts.artifacts) - declared)
@@ -590,7 +610,21 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
         generated_at=generated,
         tool_version=__version__,
         options=opts.settings.record(),
+        selection=_selection(opts, results),
     )
+
+
+def _selection(opts: RunOptions, results: list[GateResult]) -> dict[str, Any] | None:
+    """What the selection left out (None without one: reports keep their shape)."""
+    if not (opts.select or opts.ignore):
+        return None
+    left_out = sorted((r for r in results if not r.selected), key=lambda r: (r.spec, r.gate_id))
+    return {
+        "select": list(opts.select),
+        "ignore": list(opts.ignore),
+        "not_selected": [r.gate_id for r in left_out],
+        "required_not_selected": [r.gate_id for r in left_out if r.required],
+    }
 
 
 def restrict(verdict: Verdict, spec_ids: set[str]) -> Verdict:

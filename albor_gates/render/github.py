@@ -13,12 +13,14 @@ from typing import Any
 from albor_gates.render.sanitize import visible, walk
 
 
-def _escape_data(s: str) -> str:
+def escape_data(s: str) -> str:
+    """Escape a workflow command's message (``%``, CR, LF)."""
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_prop(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+def escape_prop(s: str) -> str:
+    """Escape a workflow command's property value (also ``:`` and ``,``)."""
+    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
 def render(record: Mapping[str, Any]) -> str:
@@ -34,14 +36,14 @@ def render(record: Mapping[str, Any]) -> str:
             level = "notice"
         loc = g["location"]
         props = (
-            f"file={_escape_prop(loc['file'])},line={loc['line']},"
-            f"title={_escape_prop(g['id'] + ' ' + status)}"
+            f"file={escape_prop(loc['file'])},line={loc['line']},"
+            f"title={escape_prop(g['id'] + ' ' + status)}"
         )
         text = g["message"] + (f" — fix: {g['fix']}" if g.get("fix") else "")
-        lines.append(f"::{level} {props}::{_escape_data(text)}")
+        lines.append(f"::{level} {props}::{escape_data(text)}")
     counts = ", ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
     lines.append(
-        f"::notice title={_escape_prop('albor-gates ' + record['decision'])}::"
-        f"{_escape_data(record['decision'] + ' (' + counts + ')')}"
+        f"::notice title={escape_prop('albor-gates ' + record['decision'])}::"
+        f"{escape_data(record['decision'] + ' (' + counts + ')')}"
     )
     return "\n".join(lines) + "\n"

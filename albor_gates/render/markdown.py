@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.render.sanitize import visible, walk
+from albor_gates.render.text import partial_note
 
 _ICON = {"GO": "✅", "WARN": "⚠️", "NO-GO": "❌"}
 _STATUS_ICON = {
@@ -34,6 +35,8 @@ def render(record: Mapping[str, Any]) -> str:
     roots = ", ".join(f"`{s['id']}` {s['version']}" for s in record["specs"] if s.get("root"))
     counts = " · ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
     out = [f"## {_ICON[d]} albor-gates: **{d}**", "", f"{roots} — {counts}", ""]
+    if record.get("partial"):  # issue 12: a selection's decision is never a release verdict
+        out += [f"> **{_cell(partial_note(record['selection']))}**", ""]
     samples = record.get("options", {}).get("sample_evidence")
     if samples:  # issue 10: a report built from sample evidence says so at the top
         out += [f"> ⚠️ **SAMPLE EVIDENCE — not a release verdict:** {_cell(', '.join(samples))}", ""]

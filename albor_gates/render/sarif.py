@@ -27,7 +27,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEV_LEVEL = {"blocking": "error", "advisory": "warning", "info": "note"}
 
 
-def _uri(path: str) -> str:
+def file_uri(path: str) -> str:
+    """A SARIF ``artifactLocation.uri``: ``file://`` for an absolute path, else relative."""
     if PureWindowsPath(path).drive:
         return "file:///" + quote(PureWindowsPath(path).as_posix())
     if path.startswith("/"):
@@ -88,7 +89,7 @@ def render(record: Mapping[str, Any]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(g["location"]["file"])},
+                        "artifactLocation": {"uri": file_uri(g["location"]["file"])},
                         "region": {"startLine": max(int(g["location"]["line"]), 1)},
                     }
                 }
@@ -106,28 +107,29 @@ def render(record: Mapping[str, Any]) -> str:
                 }
             ]
         results.append(res)
+    driver = {
+        "version": record["tool"]["version"],
+        "informationUri": "https://example.invalid/albor-gates",
+        "rules": rules,
+    }
+    run = {
+        "invocations": [
+            {
+                "executionSuccessful": not any(g["internal_error"] for g in gates),
+                "endTimeUtc": record["generated_at"],
+            }
+        ],
+        "results": results,
+        "properties": {"decision": record["decision"], "reasons": record["reasons"]},
+    }
+    return sarif_text(driver, run)
+
+
+def sarif_text(driver: Mapping[str, Any], run: Mapping[str, Any]) -> str:
+    """A SARIF 2.1.0 log of one albor-gates run (reports and ``gates lint -f sarif``)."""
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "albor-gates",
-                        "version": record["tool"]["version"],
-                        "informationUri": "https://example.invalid/albor-gates",
-                        "rules": rules,
-                    }
-                },
-                "invocations": [
-                    {
-                        "executionSuccessful": not any(g["internal_error"] for g in gates),
-                        "endTimeUtc": record["generated_at"],
-                    }
-                ],
-                "results": results,
-                "properties": {"decision": record["decision"], "reasons": record["reasons"]},
-            }
-        ],
+        "runs": [{"tool": {"driver": {"name": "albor-gates", **driver}}, **run}],
     }
     return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

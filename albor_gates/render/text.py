@@ -27,6 +27,15 @@ def _paint(word: str, color: bool) -> str:
     return f"\x1b[{code}m{word}\x1b[0m"
 
 
+def partial_note(selection: Mapping[str, Any]) -> str:
+    """The sentence that says a decision covers the selected gates only (issue 12)."""
+    left, required = selection["not_selected"], selection["required_not_selected"]
+    return (
+        f"PARTIAL: {len(left)} gates not selected ({len(required)} required); "
+        "the decision covers the selected gates only"
+    )
+
+
 def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
     """Render the gates table and the decision block."""
     record = walk(record, visible)  # one line per value, no escape sequence reaches a terminal
@@ -70,4 +79,6 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
         lines.append(f"  - {reason}")
     if len(record["reasons"]) > 20:
         lines.append(f"  … and {len(record['reasons']) - 20} more")
+    if record.get("partial"):
+        lines.append(partial_note(record["selection"]))
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from albor_gates.errors import Problem, SpecError
+from albor_gates.errors import Problem, SpecError, UsageError
 from albor_gates.spec.models import Gate, Spec
 from albor_gates.spec.resources import search_path, short_name, spec_files
 from albor_gates.spec.yamlsafe import PathKey, YamlDocument, load_yaml_file
@@ -168,7 +168,8 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f"did you mean {match[0]!r}?" if match else ""
 
 
-def _describe(err: Any) -> str:
+def describe_error(err: Any) -> str:
+    """One validation error as the sentence every spec and config problem uses."""
     kind = err["type"]
     value = err.get("input")
     if kind == "missing":
@@ -185,7 +186,7 @@ def _describe(err: Any) -> str:
         return f"expected a list, got {value!r}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"expected a mapping, got {value!r}"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
         return f"{value!r} is not one of {expected}"
     if kind == "string_pattern_mismatch":
@@ -234,7 +235,7 @@ def validation_problems(
         if gid is None and len(full) >= 2 and full[0] == "gates" and isinstance(full[1], int):
             gid = _gate_id(data, full[1])
             local = full[2:]
-        message = _describe(err)
+        message = describe_error(err)
         hint = ""
         if err["type"] == "extra_forbidden":
             owner = _model_at(model, loc[:-1])
@@ -319,6 +320,10 @@ class SpecResolver:
         if name.endswith((".yaml", ".yml")) or "/" in name and (base.path.parent / name).exists():
             candidate = base.path.parent / name
             return candidate if candidate.is_file() else None
+        return self.find_name(name)
+
+    def find_name(self, name: str) -> Path | None:
+        """The file a short name (``ship-model-2``, ``albor-370m-v1/dogfood``) names, or None."""
         for folder in self.dirs:
             matches = [
                 p for p in spec_files(folder) if short_name(p, folder) == name or p.stem == name
@@ -327,6 +332,25 @@ class SpecResolver:
                 exact = [p for p in matches if short_name(p, folder) == name]
                 return (exact or matches)[0]
         return None
+
+    def locate(self, name: str | Path, what: str = "spec") -> Path:
+        """A spec file by path, else by short name on the search path (CLI and Python API).
+
+        Raises:
+            UsageError: naming ``what`` (e.g. ``--spec``), with the closest short name.
+        """
+        path = Path(name)
+        if path.is_file():
+            return path
+        found = None if path.suffix in (".yaml", ".yml") else self.find_name(str(name))
+        if found is not None:
+            return found
+        known = self.known_names()
+        hint = suggest(str(name), known + [n.rsplit("/", 1)[-1] for n in known])
+        raise UsageError(
+            f"{what} {name}: no such file or bundled spec short name"
+            + (f" ({hint})" if hint else " (`gates list --what specs` shows them)")
+        )
 
     def known_names(self) -> list[str]:
         """Every short name on the search path (for suggestions)."""

@@ -1,0 +1,92 @@
+"""``gates lint`` output: one pure function per format over the neutral lint record.
+
+The lint record (``schema: albor-gates/lint``) is what ``albor_gates.engine.lint.lint_record``
+returns: the files read, the summary line and every located problem (``file``, ``line``,
+``col``, ``where``, ``message``, ``hint``, ``text`` — the one-line form ``gates`` prints).
+``text`` is the summary (problems in text go to stderr through the CLI's error path), ``json``
+the record itself, ``sarif`` one ``error`` result per problem, ``github`` one ``::error``
+annotation per problem, so a pull request shows a broken spec at its line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from albor_gates.render.github import escape_data, escape_prop
+from albor_gates.render.sanitize import visible, walk
+from albor_gates.render.sarif import file_uri, sarif_text
+
+RULE = "spec-problem"
+
+
+def render_text(record: Mapping[str, Any]) -> str:
+    """The problems one per line, then the summary."""
+    lines = [visible(p["text"]) for p in record["problems"]] + _summary(record)
+    return "\n".join(lines) + "\n"
+
+
+def render_json(record: Mapping[str, Any]) -> str:
+    """The record as JSON (data kept as is, like the JSON report)."""
+    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_sarif(record: Mapping[str, Any]) -> str:
+    """A SARIF 2.1.0 log: one ``error`` result per problem, at its file and line."""
+    record = walk(record, visible)
+    results = []
+    for p in record["problems"]:
+        region = {"startLine": p["line"], "startColumn": p["col"] or 1} if p["line"] else {}
+        location: dict[str, Any] = {"artifactLocation": {"uri": file_uri(p["file"])}}
+        if region:
+            location["region"] = region
+        message = p["message"] + (f" ({p['hint']})" if p["hint"] else "")
+        if p["where"]:
+            message = f"{p['where']}: {message}"
+        results.append(
+            {
+                "ruleId": RULE,
+                "level": "error",
+                "message": {"text": message},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    rule = {
+        "id": RULE,
+        "shortDescription": {"text": "A spec or configuration file is broken."},
+        "defaultConfiguration": {"level": "error"},
+    }
+    driver = {"version": record["tool"]["version"], "rules": [rule]}
+    return sarif_text(driver, {"results": results})
+
+
+def render_github(record: Mapping[str, Any]) -> str:
+    """One ``::error`` annotation per problem, or a notice per summary line when clean."""
+    summary = _summary(record)
+    record = walk(record, visible)
+    lines = []
+    for p in record["problems"]:
+        props = f"file={escape_prop(p['file'])}"
+        if p["line"]:
+            props += f",line={p['line']},col={p['col'] or 1}"
+        props += f",title={escape_prop('gates lint')}"
+        text = (f"{p['where']}: " if p["where"] else "") + p["message"]
+        text += f" ({p['hint']})" if p["hint"] else ""
+        lines.append(f"::error {props}::{escape_data(text)}")
+    if not lines:
+        lines += [f"::notice title=gates lint::{escape_data(t)}" for t in summary]
+    return "\n".join(lines) + "\n"
+
+
+def _summary(record: Mapping[str, Any]) -> list[str]:
+    """The summary's lines, each made visible (it holds a newline of its own)."""
+    return [visible(line) for line in str(record["summary"]).splitlines()]
+
+
+LINT_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "github": render_github,
+    "json": render_json,
+    "sarif": render_sarif,
+    "text": render_text,
+}
