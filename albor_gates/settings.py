@@ -43,6 +43,7 @@ _MINIMUM = {
     "max_new_tokens": 1,
     "bench_tokens": 1,
     "bench_runs": 1,
+    "max_problems": 1,
 }
 # the flag that sets a field, where it is not ``--`` + the name with dashes
 _FLAGS = {"prompts": "--prompt"}
@@ -86,6 +87,7 @@ class RunSettings:
         max_new_tokens: tokens per smoke generation (≥ 1).
         bench_tokens: new tokens per benchmark run (≥ 1).
         bench_runs: timed benchmark runs (≥ 1).
+        max_problems: HumanEval problems evaluated, a deterministic subset (≥ 1).
     """
 
     device: str | None = None
@@ -98,6 +100,7 @@ class RunSettings:
     max_new_tokens: int | None = None
     bench_tokens: int | None = None
     bench_runs: int | None = None
+    max_problems: int | None = None
 
     def __post_init__(self) -> None:
         if self.device is not None:

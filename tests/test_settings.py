@@ -23,7 +23,7 @@ DEVICES = "(use auto, cpu, cuda, cuda:N or mps)"
         (
             {"zzz": 1},
             "unknown setting 'zzz' (known: device, dtype, seq_len, stride, max_tokens, "
-            "batch_size, prompts, max_new_tokens, bench_tokens, bench_runs)",
+            "batch_size, prompts, max_new_tokens, bench_tokens, bench_runs, max_problems)",
         ),
         ({"device": "bogus"}, f"--device bogus: not a device {DEVICES}"),
         ({"device": "cuda:"}, f"--device cuda:: not a device {DEVICES}"),

