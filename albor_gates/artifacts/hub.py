@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from albor_gates.errors import UsageError
+from albor_gates.extras import require
 
 #: The files ``gates`` reads from a Hub repository (``allow_patterns``): nothing else is fetched.
 HUB_FILES = (
@@ -143,6 +144,7 @@ def _offline() -> bool:
 
 
 def _download(text: str, repo_id: str, revision: str) -> ResolvedModel:
+    require(("hub",), text)
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,

@@ -1,7 +1,6 @@
 """Shared machinery of the ``gguf.*`` and ``consumer.*`` check kinds.
 
-The run's export, the GGUF under test, fp32 decoders, the canary prompts and the install hints
-of the optional consumers.
+The run's export, the GGUF under test, fp32 decoders and the canary prompts.
 
 **The run's export.** :func:`run_export` exports the ``model`` artifact (a safetensors release:
 a folder, or a file with config.json and tokenizer.json beside it) with
@@ -47,14 +46,6 @@ CANARY_PROMPTS: tuple[str, ...] = (
     "Once upon a time, there was",
     "The quick brown fox jumps over",
 )
-
-#: What to run when an optional consumer is not installed.
-INSTALL = {
-    "llama": "pip install 'albor-gates[llama]' (llama-cpp-python; it compiles llama.cpp from "
-    "source with cmake and a C++ compiler: about 7 minutes on 2 cores, or install a prebuilt "
-    "wheel with --find-links)",
-    "transformers": "pip install 'albor-gates[transformers]'",
-}
 
 
 def _known_quant(v: str) -> str:

@@ -31,6 +31,7 @@ TITLE = "config.json and the tensor shapes describe the same network (six famili
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("config",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 Params = NoParams
 

@@ -39,6 +39,7 @@ TITLE = "INV-INIT-ARCH-MATCH-001: metadata architecture claims agree with the te
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("config",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 Params = NoParams
 

@@ -34,6 +34,7 @@ TITLE = "An init checkpoint matches the target config exactly (dims and every pa
 ROLES = ("model", "target")
 OPTIONAL_ROLES: tuple[str, ...] = ("config",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 Params = NoParams
 

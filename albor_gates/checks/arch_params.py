@@ -30,6 +30,7 @@ TITLE = "Number of parameters of the checkpoint (floating-point tensors)"
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("config",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 _EMBED = (

@@ -27,6 +27,7 @@ TITLE = "rope_theta per family, max positions and rms eps are plausible (apr qa 
 ROLES: tuple[str, ...] = ()
 OPTIONAL_ROLES: tuple[str, ...] = ("config", "model")
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 Params = NoParams
 

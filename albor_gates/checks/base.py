@@ -9,6 +9,7 @@ declare its identity and options as data::
     ROLES = ("source",)                      # artifact roles it needs; the first is primary
     OPTIONAL_ROLES = ()                      # roles it can use when bound
     NEEDS = frozenset()                      # {"torch"}, {"torch", "gpu"}: for plan mode
+    EXTRAS = ()                              # ("model",): the pip extras measure() imports
     DEFAULT_EXPECT = None                    # band used when the gate has no `expect`
     class Params(CheckParams): ...           # its options, validated at plan time
     def measure(ctx: Context, params: Params) -> Measurement: ...
@@ -17,7 +18,11 @@ declare its identity and options as data::
 operator table judges the value against the gate's bands. A check raises
 :class:`~albor_gates.errors.EvidenceError` for unreadable input (the gate ERRORs) and
 :class:`~albor_gates.errors.CheckSkipped` when it does not apply (the gate is SKIPPED, which
-is NO-GO when the gate is required). The module docstring is the user documentation shown by
+is NO-GO when the gate is required). A kind's top level imports nothing heavy (torch, numpy,
+safetensors, gguf, tokenizers, huggingface_hub): ``gates lint``, ``plan``, ``explain`` and
+``schema`` load every kind on the light core install; ``measure`` imports them, and the engine
+SKIPs a gate whose ``EXTRAS`` are not installed before calling it (:mod:`albor_gates.extras`).
+The module docstring is the user documentation shown by
 ``gates explain KIND``: say what it measures, with a PASS and a FAIL example.
 """
 
@@ -171,6 +176,11 @@ class CheckKind(Protocol):
     @property
     def NEEDS(self) -> frozenset[str]:
         """What the check needs to run: ``torch``, ``gpu``, ``network`` (plan mode)."""
+        ...
+
+    @property
+    def EXTRAS(self) -> tuple[str, ...]:
+        """The extras ``measure`` needs installed (names of :data:`albor_gates.extras.EXTRAS`)."""
         ...
 
     @property

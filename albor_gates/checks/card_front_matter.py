@@ -25,6 +25,7 @@ TITLE = "Model card front matter: required keys, pinned values, tags, non-empty 
 ROLES = ("card",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

@@ -40,6 +40,7 @@ TITLE = "Error text in a tool's output comes with a non-zero exit (no exit-code 
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 ERROR_PATTERN = (

@@ -48,6 +48,7 @@ TITLE = "A flag changes a tool's output or exit status (no silent no-op flags)"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 Aspect = Literal["stdout", "stderr", "exit_status"]

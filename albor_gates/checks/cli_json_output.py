@@ -43,6 +43,7 @@ TITLE = "A tool's output parses as strict JSON (no NaN/Infinity, no extra text)"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 

@@ -40,6 +40,7 @@ TITLE = "Count of NaN / Inf tokens in a tool's output"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 PATTERN = r"(?<![\w.])[+-]?\.?(?:nan|inf(?:inity)?)(?!\w|\.\w)"

@@ -45,6 +45,7 @@ TITLE = "A tool refuses to overwrite an existing output file without its force f
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 SENTINEL = "albor-gates overwrite sentinel: this file existed before the run\n"

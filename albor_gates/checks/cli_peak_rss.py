@@ -39,6 +39,7 @@ TITLE = "Peak resident memory (MiB) of one command-line invocation"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"le": 512}
 
 

@@ -46,6 +46,7 @@ TITLE = "Advertised subcommands that fail --help or say 'not implemented'"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 SECTION_PATTERN = r"^\s*(?:available\s+)?(?:sub)?commands\s*:?\s*$"

@@ -56,6 +56,7 @@ TITLE = "Bad inputs (truncated, zeroed, missing, empty, /dev/null) that a tool d
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 BadKind = Literal["truncated", "zeroed", "missing", "empty", "devnull"]

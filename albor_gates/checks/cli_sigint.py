@@ -47,6 +47,7 @@ TITLE = "Status of a tool interrupted with SIGINT (-1 when it crashes with a tra
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 130}
 
 CRASHED = -1

@@ -35,6 +35,7 @@ TITLE = "Wall-clock seconds of one command-line invocation"
 ROLES = _cli.ROLES
 OPTIONAL_ROLES = _cli.OPTIONAL_ROLES
 NEEDS = _cli.NEEDS
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

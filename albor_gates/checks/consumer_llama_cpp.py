@@ -36,7 +36,6 @@ tensor 'blk.0.attn_q.bias'".
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import sys
@@ -47,7 +46,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from albor_gates.checks._gguf import (
-    INSTALL,
     GGUFUnderTest,
     Quant,
     encode_prompts,
@@ -65,6 +63,7 @@ ROLES: tuple[str, ...] = ()
 # ``artifact: NAME`` binds ``model`` (as in every gguf.* kind); a ready GGUF binds ``gguf``
 OPTIONAL_ROLES: tuple[str, ...] = ("model", "gguf")
 NEEDS: frozenset[str] = frozenset({"subprocess", "torch"})
+EXTRAS: tuple[str, ...] = ("llama", "model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 _MARK = "ALBOR-GATES-LLAMA-RESULT "
 
@@ -212,8 +211,6 @@ def measure(ctx: Context, params: Params) -> Measurement:
     """Generate in llama.cpp and judge the outputs (or compare its first-token logits)."""
     from albor_gates.model.textcheck import check_output
 
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise CheckSkipped(f"llama-cpp-python is not installed: {INSTALL['llama']}")
     g = gguf_under_test(ctx, params.quant)
     ids = encode_prompts(_tokenizer(ctx, g), params.prompts)
     key = params.model_dump_json(exclude={"quant", "expected", "measure"})

@@ -22,7 +22,6 @@ architecture" (config.json names a class transformers does not know).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -32,7 +31,6 @@ from pydantic import Field
 
 from albor_gates.checks._gguf import (
     CANARY_PROMPTS,
-    INSTALL,
     encode_prompts,
     fp32_source_decoder,
     release_folder,
@@ -48,6 +46,7 @@ TITLE = "transformers loads the release offline and its fp32 logits match the re
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("transformers", "model")
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"le": 1e-3}
 
 
@@ -156,8 +155,6 @@ def _compare(ctx: Context, params: Params, folder: Any) -> dict[str, Any]:
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Load with transformers, compare the logits."""
-    if importlib.util.find_spec("transformers") is None:
-        raise CheckSkipped(f"transformers is not installed: {INSTALL['transformers']}")
     folder = release_folder(require_safetensors(ctx, KIND))
     r = ctx.read(
         "model",

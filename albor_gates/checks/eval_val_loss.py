@@ -41,6 +41,7 @@ TITLE = "Validation cross-entropy / perplexity / bits per byte recomputed with t
 ROLES = ("model", "tokens")
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "logged")
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

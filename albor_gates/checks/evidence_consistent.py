@@ -53,6 +53,7 @@ TITLE = "The evidence files of one run agree on who, when, which tool and which 
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

@@ -31,6 +31,7 @@ TITLE = "An operator evidence file (operator, consumer, dogfood-summary) matches
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

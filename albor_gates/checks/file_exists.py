@@ -26,6 +26,7 @@ TITLE = "The artifact exists (optionally: non-empty, a file or a folder)"
 ROLES = ("path",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 

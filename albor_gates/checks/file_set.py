@@ -31,6 +31,7 @@ TITLE = "A folder holds every required file (globs allowed); value = number miss
 ROLES = ("folder",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

@@ -26,6 +26,7 @@ TITLE = "sha256 of a file, or the manifest digest of a folder"
 ROLES = ("path",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 Params = NoParams
 

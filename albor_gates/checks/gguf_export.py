@@ -47,6 +47,7 @@ TITLE = "The safetensors release exports to GGUF: success, size vs source, tenso
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 

@@ -56,6 +56,7 @@ TITLE = "GGUF vs safetensors logits in the same decoder: first-token cosine, tea
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("gguf", "tokenizer", "tokens")
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

@@ -34,6 +34,7 @@ TITLE = "Perplexity of the GGUF over perplexity of the safetensors release, same
 ROLES = ("model", "tokens")
 OPTIONAL_ROLES: tuple[str, ...] = ("gguf", "tokenizer")
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

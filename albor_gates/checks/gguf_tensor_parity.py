@@ -43,6 +43,7 @@ TITLE = "Per-tensor cosine, L2 drift and exactness of a GGUF against its safeten
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("gguf",)
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

@@ -36,6 +36,7 @@ TITLE = "CPU fp32 vs GPU logits: top-1 agreement and cosine per position"
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokens", "tokenizer")
 NEEDS: frozenset[str] = frozenset({"torch", "gpu"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": 0.99}
 
 

@@ -40,6 +40,7 @@ TITLE = "Greedy generation passes the output-verification rules (and Python vali
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "prompts")
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 MAX_PROMPTS = 10_000
 BATCH = 32  # prompts decoded together (one KV cache per batch)

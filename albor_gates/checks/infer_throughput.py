@@ -36,6 +36,7 @@ TITLE = "Decode tokens/s, TTFT, p50/p99 latency, CV — on the criterion's refer
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
 NEEDS: frozenset[str] = frozenset({"torch", "gpu"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

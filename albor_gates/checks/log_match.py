@@ -36,6 +36,7 @@ TITLE = "Number of lines of a text log that match a regular expression"
 ROLES = ("log",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 MAX_LINE = 1024 * 1024

@@ -42,6 +42,7 @@ TITLE = "A fixed-size list of boolean results (optionally of exact length) is al
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 

@@ -31,6 +31,7 @@ TITLE = "Named fields of a document equal declared values (or a contract documen
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ("contract",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

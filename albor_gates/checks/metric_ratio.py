@@ -33,6 +33,7 @@ TITLE = "numerator / denominator × scale from one evidence record"
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

@@ -30,6 +30,7 @@ TITLE = "Two logs agree on a metric step by step (max |difference| over the firs
 ROLES = ("a", "b")
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

@@ -60,6 +60,7 @@ TITLE = "Last / min / max / non-finite count / monotonicity of a metric across a
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 PLOT_POINTS = 1000

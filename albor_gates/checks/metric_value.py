@@ -44,6 +44,7 @@ TITLE = "A number, flag or string read from a JSON / JSONL / YAML evidence file"
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

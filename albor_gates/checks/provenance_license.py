@@ -29,6 +29,7 @@ TITLE = "Licence fields (header license / data_license, card license) are valid 
 ROLES: tuple[str, ...] = ()
 OPTIONAL_ROLES: tuple[str, ...] = ("model", "card")
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 Field = Literal["license", "data_license", "card_license"]

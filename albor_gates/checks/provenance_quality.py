@@ -30,6 +30,7 @@ TITLE = "The apr inspect --quality score (0-100) or one of its five components"
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("config", "tokenizer")
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ("tokenizer",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": SHIP_READY}
 
 MAXIMA = {"physics": 20, "structural": 20, "provenance": 25, "hf_identity": 20, "tokenizer": 15}

@@ -47,6 +47,7 @@ TITLE = "The 8 canonical apr qa gates, from a QaReport or the template's {verdic
 ROLES = ("source",)
 OPTIONAL_ROLES: tuple[str, ...] = ("operator",)
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 
 # Canonical name (§3.1.1, AC-SHIP2-006's 8) → the names `apr qa --json` may report it under.

@@ -31,6 +31,7 @@ TITLE = "Tokenizer encode → decode reproduces held-out documents exactly"
 ROLES = ("tokenizer", "text")
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ("tokenizer",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 MAX_DOC_BYTES = 4 * 1024 * 1024

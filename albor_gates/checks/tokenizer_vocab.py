@@ -33,6 +33,7 @@ TITLE = "Tokenizer ids fit the model's embedding (strict: equal; relaxed: tokeni
 ROLES: tuple[str, ...] = ()
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer", "model", "config")
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ("tokenizer",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": 0}
 Params = NoParams
 

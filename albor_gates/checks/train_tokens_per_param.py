@@ -27,6 +27,7 @@ TITLE = "Chinchilla ratio D/N: training tokens over parameters counted from the 
 ROLES = ("run", "model")
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 

@@ -26,6 +26,7 @@ TITLE = "Every floating-point tensor is stored in an allowed dtype (e.g. fp16 fo
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 
 

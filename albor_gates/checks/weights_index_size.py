@@ -27,6 +27,7 @@ TITLE = "A sharded index's metadata.total_size matches the bytes its shards hold
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"ge": 0}
 Params = NoParams
 

@@ -45,6 +45,7 @@ TITLE = "Numeric hygiene of every tensor: NaN/inf, all-zero, constant, density, 
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 _LAYER = re.compile(r"(?:layers|layer|h|blk)\.(\d+)\.")

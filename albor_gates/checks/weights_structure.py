@@ -31,6 +31,7 @@ TITLE = "The weights file (safetensors, sharded index or GGUF) parses with a con
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ()
 NEEDS: frozenset[str] = frozenset()
+EXTRAS: tuple[str, ...] = ()
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"is_true": True}
 Params = NoParams
 

@@ -45,8 +45,10 @@ def export(model: Path, fmt: str, quant: str, output: Path, force: bool, as_json
     beside OUTPUT and moved into place only when complete, and is read back before the summary
     is printed. An existing OUTPUT is replaced only with --force.
     """
+    from albor_gates.extras import require
     from albor_gates.formats.gguf_export import export_gguf
 
+    require(("model", "gguf"), "gates export")
     src = model if model.is_dir() else model.parent
     r = export_gguf(src, output, quant, force=force)
     ratio = r.file_size / r.source_bytes if r.source_bytes else None

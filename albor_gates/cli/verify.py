@@ -108,9 +108,11 @@ def verify(
     from albor_gates.cli.verify_suites import load_policy
     from albor_gates.engine.plan import build_plan
     from albor_gates.engine.run import RunOptions
+    from albor_gates.extras import require
     from albor_gates.settings import RunSettings
     from albor_gates.spec.loader import SpecResolver
 
+    require(("model",), "gates verify")  # its suites measure weights with torch
     settings = RunSettings.build(
         {
             "device": device,

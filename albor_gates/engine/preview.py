@@ -1,8 +1,9 @@
 """Plan mode: what an evaluation would run, on what, and what it needs — before running it.
 
 Reads no artifact content (only ``stat``), imports no torch: it tells an operator which gates
-need torch or a GPU, which artifacts are missing (those gates would ERROR, or be SKIPPED when
-optional), how many bytes the model gates would stream, and which waivers are already expired.
+need torch or a GPU, which would be SKIPPED because an extra is not installed (with the install
+line), which artifacts are missing (those gates would ERROR, or be SKIPPED when optional), how
+many bytes the model gates would stream, and which waivers are already expired.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from albor_gates.engine import confine
 from albor_gates.engine.plan import Plan, PlannedGate
 from albor_gates.engine.run import RunOptions, bind_artifacts
 from albor_gates.engine.select import check_patterns, is_selected
+from albor_gates.extras import missing_reason
 
 
 @dataclass(frozen=True)
@@ -61,19 +63,23 @@ def preview(
             names = tuple(sorted(set(g.bindings.values())))
             missing = tuple(n for n in names if not bound[n].present)
             optional = [n for n in missing if bound[n].ref.optional or n in _optional_roles(g)]
+            absent = missing_reason(g.kind.EXTRAS)
             if not is_selected(g.id, g.origin.gate.tags, opts.select, opts.ignore):
                 outcome = "not selected"
             elif g.id in opts.skip:
                 outcome = "skip (--skip)"
             elif refused is not None:
                 outcome = ("ERROR: " if refused[0] else "SKIPPED: ") + refused[1]
+            elif absent:
+                outcome = "SKIPPED: " + absent
             elif missing and len(optional) < len(missing):
                 outcome = "ERROR: missing " + ", ".join(m for m in missing if m not in optional)
             elif missing:
                 outcome = "SKIPPED: optional " + ", ".join(optional) + " absent"
             else:
                 outcome = "run"
-            size = sum(_size(bound[n].path) for n in names) if "torch" in g.kind.NEEDS else 0
+            reads = "torch" in g.kind.NEEDS and not absent
+            size = sum(_size(bound[n].path) for n in names) if reads else 0
             rows.append(
                 PlannedRow(
                     plan.spec_id,

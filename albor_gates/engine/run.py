@@ -39,6 +39,7 @@ from albor_gates.engine.results import (
 )
 from albor_gates.engine.select import check_patterns, describe, is_selected
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError, UsageError
+from albor_gates.extras import missing_reason
 from albor_gates.settings import RunSettings
 
 T = TypeVar("T")
@@ -312,6 +313,8 @@ def _measure_gate(
     if refused is not None:  # no consent to execute, or a path outside the boundary
         status = Status.ERROR if refused[0] else Status.SKIPPED
         return replace(base, status=status, message=refused[1])
+    if absent := missing_reason(pg.kind.EXTRAS):  # the light core install: never an ImportError
+        return replace(base, status=Status.SKIPPED, message=absent)
     for role in pg.kind.ROLES:  # an absent optional artifact in a required role → SKIPPED
         name = pg.bindings[role]
         art = bound[name]
@@ -510,7 +513,7 @@ def _check_device(plans: list[Plan], opts: RunOptions) -> None:
     or cpu (always present), so a cheap run never imports torch.
     """
     device = opts.settings.requested_device
-    if device in ("auto", "cpu"):
+    if device in ("auto", "cpu") or missing_reason(("model",)):  # no torch: its gates SKIP
         return
     if any("torch" in g.kind.NEEDS for p in plans for g in p.gates if _runs(g, opts)):
         from albor_gates.model.device import resolve_device

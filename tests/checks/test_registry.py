@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from albor_gates import checks
+from albor_gates.extras import EXTRAS
 from albor_gates.spec.models import Band
 
 KINDS = list(checks.REGISTRY.values())
@@ -39,6 +40,9 @@ def test_kind_declares_itself(kind) -> None:
     assert isinstance(kind.ROLES, tuple) and isinstance(kind.OPTIONAL_ROLES, tuple)
     assert not set(kind.ROLES) & set(kind.OPTIONAL_ROLES)
     assert {"torch", "gpu", "network", "subprocess"} >= kind.NEEDS
+    assert isinstance(kind.EXTRAS, tuple) and set(kind.EXTRAS) <= set(EXTRAS)
+    # the plan's NEEDS column and the extras agree: torch comes with the model extra
+    assert ("torch" in kind.NEEDS) == ("model" in kind.EXTRAS)
     assert kind.Params.model_config.get("extra") == "forbid"
     if kind.DEFAULT_EXPECT is not None:
         Band.model_validate(dict(kind.DEFAULT_EXPECT))
