@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -26,6 +27,21 @@ def lint(
     PATHS may be bundled short names (ship-model-2). -f json / sarif / github print the
     problems for CI on stdout. Exit 0 when clean, 2 when any problem is found.
     """
+    was_enabled = gc.isenabled()
+    # Start-up allocates thousands of objects that all live to the end (pydantic models, the
+    # check kinds, the parsed specs): the cyclic collector finds nothing in them and costs
+    # about an eighth of a lint's CPU time. Lint is short, so it runs without it.
+    gc.disable()
+    try:
+        return _lint(paths, spec_path, fmt, exit_zero, quiet)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint(
+    paths: tuple[Path, ...], spec_path: tuple[Path, ...], fmt: str, exit_zero: bool, quiet: bool
+) -> int:
     from albor_gates.cli.common import default_spec_dirs, discover, spec_path_dirs
     from albor_gates.config import GatesConfig, load_config
     from albor_gates.engine.lint import lint_files, lint_record

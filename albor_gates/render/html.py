@@ -7,16 +7,19 @@ One file, no network: CSS and SVG are inline, no JavaScript. Rendered from
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from albor_gates.render.plots import line_chart
 from albor_gates.spec.resources import data_dir
 
+if TYPE_CHECKING:
+    import jinja2
+
 
 def environment() -> jinja2.Environment:
     """The Jinja environment over the bundled templates (StrictUndefined, autoescape)."""
+    import jinja2  # imported here: `gates lint` and `--help` load the renderers, not Jinja
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,
