@@ -76,7 +76,7 @@ def test_no_module_imports_an_extra_at_import_time() -> None:
         (("lint",), "spec files, "),
         (("lint", "specs", "invariants", "-f", "json"), '"problems": []'),
         (("plan", str(QUICKSTART)), "7 gates in 1 specs; 0 need torch"),
-        (("explain", "weights.stats"), "Needs: torch"),
+        (("explain", "weights.stats"), "Extras: model (pip install 'albor-gates[model]')"),
         (("explain", "AC-SHIP2-003"), "AC-SHIP2-003-LOOSE"),
         (("list", "--what", "kinds"), "weights.stats"),
         (("schema",), '"Params_weights_stats"'),
@@ -153,10 +153,25 @@ def test_bundled_specs_run_without_extras_and_skip_only_the_kinds_that_need_one(
         assert skipped_for_extra == bool(kind and kind.EXTRAS), r
 
 
-def test_verify_without_the_model_extra_is_one_usage_line() -> None:
-    proc = blocked("verify", "examples/albor-tiny-v1")
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("verify", "examples/albor-tiny-v1"), f"gates verify: {NO_TORCH}"),
+        (
+            ("export", "examples/albor-tiny-v1", "--quant", "q8_0", "-o", "x.gguf"),
+            "gates export: torch, gguf are not installed: pip install 'albor-gates[model,gguf]'",
+        ),
+        (
+            ("check", str(QUICKSTART), "-a", "best_epoch=hf://Qwen/Qwen2-0.5B"),
+            "hf://Qwen/Qwen2-0.5B: huggingface_hub is not installed: pip install 'albor-gates[hub]'",
+        ),
+    ],
+    ids=["verify", "export", "hub"],
+)
+def test_a_command_without_its_extra_is_one_usage_line(args: tuple[str, ...], line: str) -> None:
+    proc = blocked(*args)
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == f"gates: error: gates verify: {NO_TORCH}\n"
+    assert proc.stderr == f"gates: error: {line}\n"
 
 
 def test_missing_reason_names_every_absent_extra_in_one_line(

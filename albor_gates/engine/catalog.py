@@ -12,6 +12,7 @@ from typing import Any
 from albor_gates import checks
 from albor_gates.checks.base import CheckKind
 from albor_gates.errors import SpecError, UsageError
+from albor_gates.extras import install_line
 from albor_gates.spec.loader import LoadedSpec, SpecResolver, suggest
 from albor_gates.spec.models import Band, Gate, Spec
 from albor_gates.spec.resources import spec_files
@@ -48,6 +49,8 @@ def _kind_text(kind: CheckKind) -> str:
         lines.append(f"Default band: {Band.model_validate(dict(kind.DEFAULT_EXPECT)).describe()}")
     if kind.NEEDS:
         lines.append(f"Needs: {', '.join(sorted(kind.NEEDS))}")
+    if kind.EXTRAS:
+        lines.append(f"Extras: {', '.join(kind.EXTRAS)} ({install_line(*kind.EXTRAS)})")
     lines.append("Params:")
     schema = kind.Params.model_json_schema()
     props = schema.get("properties", {})
@@ -156,13 +159,14 @@ def explain_term(term: str, extra: Sequence[Path] = ()) -> str:
 
 
 def kinds_data() -> list[dict[str, Any]]:
-    """Every check kind: name, version, title, what it needs, its artifact roles."""
+    """Every check kind: name, version, title, what it needs (and the extras), its roles."""
     return [
         {
             "kind": name,
             "version": kind.VERSION,
             "title": kind.TITLE,
             "needs": sorted(kind.NEEDS),
+            "extras": list(kind.EXTRAS),
             "roles": list(kind.ROLES),
             "optional_roles": list(kind.OPTIONAL_ROLES),
         }
