@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 from albor_gates.render.plots import line_chart
+from albor_gates.render.text import cached_note
 from albor_gates.spec.resources import data_dir
 
 
@@ -35,4 +36,4 @@ def render(record: Mapping[str, Any]) -> str:
         if isinstance(plot, Mapping):
             plots.append({"gate": g["id"], "svg": line_chart(plot)})
     template = environment().get_template("report.html.j2")
-    return template.render(record=record, plots=plots)
+    return template.render(record=record, plots=plots, cached_note=cached_note)
