@@ -28,9 +28,11 @@ the moment and machine it was taken on), and SKIPPED or ERROR outcomes (retried 
 An entry is one JSON file ``{"tool", "format", "tool_version", "key", "digest", "body"}``;
 ``digest`` is the sha256 of the body's canonical JSON. An entry that is too large, truncated,
 not JSON, of another tool, format or version, for another key, or whose digest does not match
-is ignored (measured again and rewritten), never trusted. Writes go to a temp file in the same
-folder and ``os.replace`` it, so concurrent runs never see half an entry; the last writer of a
-key wins with a complete entry.
+is ignored (measured again and rewritten), never trusted. That is integrity, not authenticity:
+whoever can write the folder can write a measurement, so it belongs to the user or the CI job
+(default: the user cache), never to a path a pull request can fill. Writes go to a temp file
+in the same folder and ``os.replace`` it, so concurrent runs never see half an entry; the last
+writer of a key wins with a complete entry.
 
 Where: ``--cache-dir DIR`` > ``GATES_CACHE_DIR`` > ``cache-dir`` / ``cache = false`` in the
 config > ``$XDG_CACHE_HOME/albor-gates/evidence`` (else ``~/.cache/albor-gates/evidence``);
@@ -108,11 +110,17 @@ def choose_folder(
 
 @dataclass(frozen=True)
 class Hit:
-    """A cache entry whose dependencies all match: the measurement and where it was taken."""
+    """A cache entry whose dependencies all match: the measurement and where it was taken.
+
+    ``fresh``: this run wrote the entry (two gates with the same kind, params and artifacts
+    share one, e.g. a strict and a loose band over one val loss): the measurement is this
+    run's, so the report does not call it cached.
+    """
 
     measurement: Measurement
     measured_at: str
     device: str
+    fresh: bool = False
 
     def record(self) -> dict[str, Any]:
         """The report's ``cache`` object of a gate."""
@@ -222,6 +230,7 @@ class EvidenceCache:
         self.folder = folder
         self._environ = dict(os.environ if environ is None else environ)
         self._libraries: dict[str, str | None] | None = None
+        self._written: set[Path] = set()  # entries this run wrote (see Hit.fresh)
 
     def key(
         self,
@@ -273,7 +282,8 @@ class EvidenceCache:
                 details=dict(m["details"]),
                 fix=str(m["fix"]),
             )
-            return Hit(measurement, str(body["measured_at"]), str(body["device"]))
+            fresh = self._file(key) in self._written
+            return Hit(measurement, str(body["measured_at"]), str(body["device"]), fresh)
         except (EvidenceError, KeyError, TypeError, ValueError):
             return None  # a well-signed entry of a shape this version does not know: measure
 
@@ -350,4 +360,5 @@ class EvidenceCache:
             atomic_write_bytes(self._file(key), _canonical(entry).encode("utf-8"))
         except OSError:
             return False  # a read-only or full cache folder never fails the run
+        self._written.add(self._file(key))
         return True

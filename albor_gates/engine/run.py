@@ -413,7 +413,7 @@ def _measure_gate(
         hit = caching.store.lookup(key, bound, caching.memo)
         if hit is not None:
             judged = _judged(pg, spec_id, base, hit.measurement, baseline)
-            return replace(judged, cache=hit.record())
+            return judged if hit.fresh else replace(judged, cache=hit.record())
     try:
         m: Measurement = pg.kind.measure(ctx, pg.params)
     except CheckSkipped as s:

@@ -288,3 +288,73 @@ def test_api_keywords(release: Path, tmp_path: Path) -> None:
     assert warm.cached == 1
     assert evaluate("ship-model-2", cache_dir=folder, cache=False, **kw).cached == 0
     assert "cache_dir" not in warm.options  # where the cache lives is not a measurement setting
+
+
+def test_two_warm_runs_write_identical_reports(
+    check: Callable[..., dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    check()
+    first, second = check(), check()
+    assert first == second
+    cache = next(g["cache"] for g in first["gates"] if g["id"] == CONFIG_GATE)
+    assert cache["measured_at"] == "2026-09-21T14:13:20Z"
+
+
+def test_a_replayed_bundle_never_reads_the_cache(
+    gates: Callable[..., Any], release: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "run.bundle.json"
+    args = ["check", "ship-model-2", "--root", str(release), "--select", CONFIG_GATE]
+    gates(*args, "--exit-zero", "-q")
+    r = gates(*args, "--exit-zero", "--bundle", str(bundle), "-f", "json")
+    assert r.code == 0, r.err
+    assert _cached(json.loads(r.out))[CONFIG_GATE]
+    r = gates("replay", str(bundle), "-f", "json")
+    assert r.code in (0, 1), r.err
+    assert not any("cache" in g for g in json.loads(r.out)["gates"])
+
+
+def test_digests_hash_each_file_once_per_run_and_again_after_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from albor_gates.artifacts import files
+
+    calls: list[Path] = []
+    real = files.sha256_file
+    monkeypatch.setattr(files, "sha256_file", lambda p: calls.append(p) or real(p))
+    (tmp_path / "a.bin").write_bytes(b"a")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.bin").write_bytes(b"b")
+    memo = files.Digests()
+    tree = memo.path(tmp_path)
+    assert tree == files.sha256_tree(tmp_path)  # the same digest as without the memo
+    calls.clear()
+    memo.path(tmp_path)
+    memo.file(tmp_path / "a.bin")
+    memo.folder(tmp_path)
+    assert calls == []
+    (tmp_path / "a.bin").write_bytes(b"changed, and longer")
+    assert memo.path(tmp_path) != tree
+    assert [p.name for p in calls] == ["a.bin"]
+
+
+def test_cpu_for_certain_never_guesses_an_accelerator_away() -> None:
+    from albor_gates.model.device import cpu_for_certain
+
+    assert cpu_for_certain("cpu")
+    assert not cpu_for_certain("cuda") and not cpu_for_certain("mps")
+    has_nodes = any(Path("/dev", n).exists() for n in ("nvidiactl", "nvidia0", "kfd", "dxg"))
+    assert cpu_for_certain("auto") == (sys.platform == "linux" and not has_nodes)
+
+
+def test_gates_that_share_a_measurement_share_one_entry_and_this_run_is_not_cached(
+    gates: Callable[..., Any], release: Path, tmp_path: Path, _evidence_cache: Path
+) -> None:
+    pair = ("AC-SHIP2-003-LOOSE", "AC-SHIP2-003-STRICT")  # one val_loss trajectory, two bands
+    args = ["check", "ship-model-2", "--root", str(release), "--exit-zero", "-f", "json"]
+    args += [a for g in pair for a in ("--select", g)]
+    runs = [json.loads(gates(*args).out) for _ in range(2)]
+    assert len(_entries(_evidence_cache)) == 1
+    marked = [{g["id"]: "cache" in g for g in r["gates"] if g["id"] in pair} for r in runs]
+    assert marked == [dict.fromkeys(pair, False), dict.fromkeys(pair, True)]
