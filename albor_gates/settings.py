@@ -49,7 +49,7 @@ _MINIMUM = {
 # the flag that sets a field, where it is not ``--`` + the name with dashes
 _FLAGS = {"prompts": "--prompt", "cache": "--no-cache"}
 # fields that say how the run is served, not what is measured (kept out of ``record()``)
-_NOT_RECORDED = ("cache_dir", "cache")
+NOT_MEASURED = ("cache_dir", "cache")
 
 
 def flag(name: str) -> str:
@@ -166,5 +166,5 @@ class RunSettings:
         Where the cache lives is not a setting of the measurement: it stays out of reports
         and of the cache key.
         """
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RECORDED}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_MEASURED}
         return {k: v for k, v in sorted(out.items()) if isinstance(v, (str, int, float, bool))}

@@ -6,11 +6,12 @@ cache (an entry keyed by what the action is, holding the digests of the inputs i
 ninja's depfiles (the inputs are learnt while the action runs, not declared up front):
 
 * **key** — what the measurement is: the check kind and its ``VERSION``, the canonical JSON of
-  its params, the run settings (``--seq-len``, ``--dtype``, ...), for kinds that need torch the
-  device class (requested device, accelerator models, CPU count and thread variables, the
-  installed torch), the tool version and the versions of the libraries that compute numbers,
-  and each role's artifact name and path (relative to the working directory). The entry file is
-  named by the sha256 of the key's canonical JSON.
+  its params, the run settings (``--seq-len``, ``--dtype``, ...) and reader limits
+  (``--max-header-mib``), for kinds that need torch the device class (requested device,
+  accelerator models, CPU count and thread variables, the installed torch), the tool version
+  and the versions of the libraries that compute numbers, and each role's artifact name and
+  path (relative to the working directory). The entry file is named by the sha256 of the key's
+  canonical JSON.
 * **dependencies** — what the gate actually read, recorded by the engine's Context while the
   gate ran (checks/base.py says how each access counts): per artifact one digest of a
   *scope* — ``file`` (the file itself; never a sharded index), ``tree`` (a folder, as the
@@ -56,7 +57,7 @@ from albor_gates._version import __version__
 from albor_gates.artifacts.files import Digests
 from albor_gates.checks.base import BoundArtifact, Measurement
 from albor_gates.errors import EvidenceError
-from albor_gates.io import atomic_write_bytes
+from albor_gates.io import temp_beside
 
 ENV_VAR = "GATES_CACHE_DIR"
 FORMAT = 1
@@ -211,6 +212,23 @@ def scope_digest(art: BoundArtifact, scope: str, digests: Digests) -> str:
     return digests.folder(art.path.parent) if scope == "folder" else digests.file(art.path)
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Temp file beside ``path`` + ``os.replace``: readers see the old entry or the new one.
+
+    No fsync (unlike reports, io.py): a cache entry torn by a crash fails its digest on read and
+    is measured again, so durability is not worth a disk flush per gate.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temp_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _identity(art: BoundArtifact) -> str:
     """An artifact's path relative to the working directory (absolute outside it)."""
     if art.command is not None:
@@ -238,8 +256,13 @@ class EvidenceCache:
         params: Any,
         settings: Mapping[str, Any],
         bindings: Mapping[str, BoundArtifact],
+        limits: Mapping[str, int],
     ) -> dict[str, Any]:
-        """The key of a gate's measurement (JSON-safe; see the module docstring)."""
+        """The key of a gate's measurement (JSON-safe; see the module docstring).
+
+        ``limits``: the run's reader limits (``--max-header-mib``), which decide whether a
+        file reads at all.
+        """
         if self._libraries is None:
             self._libraries = _versions()  # once per run: a few ms of metadata look-ups
         torch_kind = "torch" in kind.NEEDS
@@ -249,6 +272,7 @@ class EvidenceCache:
             "kind_version": kind.VERSION,
             "params": params.model_dump(mode="json"),
             "settings": dict(settings),
+            "limits": dict(limits),
             "device_class": device_class(requested, self._environ) if torch_kind else None,
             "tool_version": __version__,
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
@@ -357,7 +381,7 @@ class EvidenceCache:
             "body": body,
         }
         try:
-            atomic_write_bytes(self._file(key), _canonical(entry).encode("utf-8"))
+            _write(self._file(key), _canonical(entry).encode("utf-8"))
         except OSError:
             return False  # a read-only or full cache folder never fails the run
         self._written.add(self._file(key))

@@ -340,7 +340,10 @@ class _Caching:
             or "subprocess" in pg.kind.NEEDS
             or any(a.command is not None for a in roles.values())
         )
-        return None if never else self.store.key(pg.kind, pg.params, opts.settings.record(), roles)
+        if never:
+            return None
+        limits = {"max_header_bytes": opts.max_header_bytes}
+        return self.store.key(pg.kind, pg.params, opts.settings.record(), roles, limits)
 
     def save(
         self, key: Any, ctx: _Context, bound: Mapping[str, BoundArtifact], m: Measurement
