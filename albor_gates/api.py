@@ -57,7 +57,9 @@ def evaluate(
 
     Run settings come as a :class:`~albor_gates.settings.RunSettings`, or as keyword
     arguments that build one (``device="cpu", seq_len=256``); they are validated before any
-    spec or artifact is read.
+    spec or artifact is read. The evidence cache is on by default (``GATES_CACHE_DIR``, else
+    the user cache folder); ``cache_dir=PATH`` chooses the folder, ``cache=False`` turns it off
+    (engine/cache.py).
 
     Args:
         specs: a spec file or short name (``"ship-model-2"``), or a list of them.

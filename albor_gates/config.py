@@ -13,6 +13,8 @@ command line wins over the file, key by key::
     strict = true                                  # gates check --strict
     select = ["tag:pr"]                            # gates check / plan --select
     ignore = ["TRAIN-*"]                           # gates check / plan --ignore
+    cache-dir = ".gates-cache"                     # check / verify / dogfood --cache-dir
+    cache = false                                  # --no-cache (GATES_CACHE_DIR still wins)
 
 Paths are relative to the file's folder, i.e. the working directory. A broken file is a
 :class:`~albor_gates.errors.SpecError` in the spec error style (``file:line:col: where:
@@ -52,6 +54,8 @@ class GatesConfig(BaseModel):
     strict: StrictBool | None = None
     select: list[StrictStr] = Field(default_factory=list)
     ignore: list[StrictStr] = Field(default_factory=list)
+    cache_dir: StrictStr | None = Field(default=None, alias="cache-dir")
+    cache: StrictBool | None = None
 
     @property
     def spec_paths(self) -> list[Path]:

@@ -24,6 +24,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from os import PathLike, fspath
 from typing import Any
 
 from albor_gates.errors import UsageError
@@ -46,7 +47,9 @@ _MINIMUM = {
     "max_problems": 1,
 }
 # the flag that sets a field, where it is not ``--`` + the name with dashes
-_FLAGS = {"prompts": "--prompt"}
+_FLAGS = {"prompts": "--prompt", "cache": "--no-cache"}
+# fields that say how the run is served, not what is measured (kept out of ``record()``)
+NOT_MEASURED = ("cache_dir", "cache")
 
 
 def flag(name: str) -> str:
@@ -88,6 +91,9 @@ class RunSettings:
         bench_tokens: new tokens per benchmark run (≥ 1).
         bench_runs: timed benchmark runs (≥ 1).
         max_problems: HumanEval problems evaluated, a deterministic subset (≥ 1).
+        cache_dir: the evidence cache folder (``--cache-dir``; engine/cache.py says which
+            one applies when it is None).
+        cache: False turns the evidence cache off (``--no-cache``).
     """
 
     device: str | None = None
@@ -101,6 +107,8 @@ class RunSettings:
     bench_tokens: int | None = None
     bench_runs: int | None = None
     max_problems: int | None = None
+    cache_dir: str | None = None
+    cache: bool | None = None
 
     def __post_init__(self) -> None:
         if self.device is not None:
@@ -115,6 +123,12 @@ class RunSettings:
             bad = isinstance(value, bool) or not isinstance(value, int) or value < low
             if value is not None and bad:
                 raise UsageError(f"{flag(name)} {value!r}: must be an integer ≥ {low}")
+        if self.cache_dir is not None and not isinstance(self.cache_dir, (str, PathLike)):
+            raise UsageError(f"--cache-dir {self.cache_dir!r}: expects a folder path")
+        if self.cache is not None and not isinstance(self.cache, bool):
+            raise UsageError(f"cache={self.cache!r}: expects True or False (--no-cache)")
+        if self.cache_dir is not None:
+            object.__setattr__(self, "cache_dir", fspath(self.cache_dir))
         prompts = self.prompts
         if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
             raise UsageError(f"{flag('prompts')}: expects a list of strings, got {prompts!r}")
@@ -147,6 +161,10 @@ class RunSettings:
         return self.device or "auto"
 
     def record(self) -> dict[str, Any]:
-        """The report's ``options``: the scalar settings that were given, sorted by name."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        """The report's ``options``: the scalar settings that were given, sorted by name.
+
+        Where the cache lives is not a setting of the measurement: it stays out of reports
+        and of the cache key.
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_MEASURED}
         return {k: v for k, v in sorted(out.items()) if isinstance(v, (str, int, float, bool))}

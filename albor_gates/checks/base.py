@@ -14,6 +14,13 @@ declare its identity and options as data::
     class Params(CheckParams): ...           # its options, validated at plan time
     def measure(ctx: Context, params: Params) -> Measurement: ...
 
+A kind whose number belongs to the moment it was taken (a timing) also sets
+``CACHEABLE = False``: the evidence cache (engine/cache.py) then measures it every run. Every
+other kind is cached by what it read through the Context, so ``measure`` must reach release
+files only through ``ctx`` and depend on nothing but them, its params and ``ctx.settings``:
+``path``, ``has``, ``artifact`` and ``digest`` count as reading the artifact itself (a file, or a
+whole folder), ``read`` as in its docstring. Bump ``VERSION`` when a kind's result changes.
+
 ``measure`` only measures: it returns a value and never decides PASS or FAIL; the engine's
 operator table judges the value against the gate's bands. A check raises
 :class:`~albor_gates.errors.EvidenceError` for unreadable input (the gate ERRORs) and
@@ -128,8 +135,15 @@ class Context(Protocol):
         """The existing path bound to ``role`` (raises EvidenceError when missing)."""
         ...
 
-    def read(self, role: str, key: str, reader: Callable[[Path], T]) -> T:
-        """Read the artifact of ``role`` once per run per ``key`` (errors are cached too)."""
+    def read(self, role: str, key: str, reader: Callable[[Path], T], *, exact: bool = False) -> T:
+        """Read the artifact of ``role`` once per run per ``key`` (errors are cached too).
+
+        ``exact``: the reader reads that file alone (a checkpoint header, a scan), so the
+        evidence cache records the file as what the gate read. Without it, the cache records
+        the whole artifact — for a weights file, the files beside it too (config.json,
+        tokenizer.json), where the model loaders look: a check that reads beside an artifact
+        must do so inside ``read`` without ``exact``, never through ``path`` alone.
+        """
         ...
 
     def digest(self, role: str) -> str:

@@ -1,5 +1,9 @@
 """Typed accessors to a run's evidence: each artifact read once per run, under one cache key.
 
+The checkpoint accessors say that their reader reads the weights file alone (``exact=True``),
+so the evidence cache (engine/cache.py) records that file, not the release folder around it, as
+what a gate read.
+
 Check kinds ask for evidence by what it is — ``config(ctx)``, ``checkpoint(ctx)``,
 ``tokenizer(ctx)``, ``card(ctx)``, ``records(ctx, "source")`` — never with a free-string
 ``ctx.read(role, "some-key", reader)``. Each function here owns its one cache key and its one
@@ -146,7 +150,7 @@ def display_name(path: Path) -> str:
 
 def checkpoint(ctx: Context, role: str = "model") -> ModelView:
     """The checkpoint bound to ``role`` (file, index, folder or GGUF)."""
-    return ctx.read(role, "checkpoint", _open_view)
+    return ctx.read(role, "checkpoint", _open_view, exact=True)
 
 
 def config(ctx: Context, role: str = "config") -> ModelConfig:

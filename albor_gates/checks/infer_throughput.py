@@ -37,6 +37,8 @@ ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
 NEEDS: frozenset[str] = frozenset({"torch", "gpu"})
 EXTRAS: tuple[str, ...] = ("model",)
+# a timing belongs to the moment and the machine it was taken on: never from the cache
+CACHEABLE = False
 DEFAULT_EXPECT: Mapping[str, Any] | None = None
 
 
@@ -56,9 +58,10 @@ class Params(CheckParams):
 def measure(ctx: Context, params: Params) -> Measurement:
     """Benchmark once per run; report the chosen figure."""
     if params.reference != "any":
-        from albor_gates.model.device import resolve_device
+        from albor_gates.model.device import cpu_for_certain, resolve_device
 
-        here = resolve_device(ctx.settings.requested_device).type
+        request = ctx.settings.requested_device
+        here = "cpu" if cpu_for_certain(request) else resolve_device(request).type
         if here != params.reference:
             # decided before spending minutes on a benchmark that could not count
             raise CheckSkipped(

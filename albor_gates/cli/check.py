@@ -32,6 +32,8 @@ def check(
     skip: tuple[str, ...],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
     spec_path: tuple[Path, ...],
     device: str,
     allow_exec: bool,
@@ -49,7 +51,7 @@ def check(
     extend them. Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 spec or usage error.
     """
     from albor_gates.artifacts.hub import resolve_bindings
-    from albor_gates.cli.common import chosen_specs, parse_bindings, trust
+    from albor_gates.cli.common import cache_settings, chosen_specs, parse_bindings, trust
     from albor_gates.cli.session import Session
     from albor_gates.config import load_config
     from albor_gates.engine.lint import plan_files
@@ -57,8 +59,8 @@ def check(
     from albor_gates.errors import UsageError
     from albor_gates.settings import RunSettings
 
-    settings = RunSettings.build({"device": device})
     config, _ = load_config()
+    settings = RunSettings.build({"device": device, **cache_settings(cache_dir, no_cache, config)})
     files, dirs = chosen_specs(specs, spec_path, config)
     plans = plan_files(files, dirs)
     runnable = [p for p in plans if p.spec_set.root.spec.kind == "spec"]

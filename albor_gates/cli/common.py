@@ -65,6 +65,53 @@ def selection_options(f: _F) -> _F:
     return f
 
 
+CACHE_OPTIONS = (
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Evidence cache folder (default: $GATES_CACHE_DIR, the config's cache-dir, else "
+        "$XDG_CACHE_HOME/albor-gates/evidence).",
+    ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Measure every gate; neither read nor write the evidence cache.",
+    ),
+)
+
+
+def cache_options(f: _F) -> _F:
+    """``--cache-dir`` / ``--no-cache`` (every command that measures: check, verify, dogfood)."""
+    for option in reversed(CACHE_OPTIONS):
+        f = option(f)
+    return f
+
+
+def cache_settings(
+    cache_dir: Path | None, no_cache: bool, config: GatesConfig | None = None
+) -> dict[str, Any]:
+    """The RunSettings fields of the evidence cache: flag > GATES_CACHE_DIR > config > default.
+
+    Resolved here, where the config is known, into a folder (``cache_dir``) or off
+    (``cache=False``); the engine applies the same rule (engine/cache.py) to what it is given.
+    """
+    import os
+
+    from albor_gates.config import load_config
+    from albor_gates.engine.cache import ENV_VAR, choose_folder
+
+    if config is None and not (no_cache or cache_dir or os.environ.get(ENV_VAR)):
+        config, _ = load_config()  # verify and dogfood read the file only when it decides
+    folder = choose_folder(
+        flag_dir=cache_dir,
+        flag_off=no_cache,
+        environ=os.environ,
+        config_dir=config.cache_dir if config is not None else None,
+        config_off=config is not None and config.cache is False,
+    )
+    return {"cache_dir": None, "cache": False} if folder is None else {"cache_dir": str(folder)}
+
+
 def evaluation_options(f: _F) -> _F:
     """The options every evaluating command shares (check, verify): bindings, reports, exit."""
     options = [
@@ -115,6 +162,7 @@ def evaluation_options(f: _F) -> _F:
             "--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO)."
         ),
         *SELECTION_OPTIONS,
+        *CACHE_OPTIONS,
         click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda[:N]"),
         click.option(
             "--allow-exec",

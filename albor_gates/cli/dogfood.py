@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from albor_gates.cli.common import cache_options
+
 DOGFOOD_SPEC = "albor-370m-v1/dogfood"
 SHIP_SPEC = "albor-370m-v1/ship-model-2"
 
@@ -34,6 +36,7 @@ SHIP_SPEC = "albor-370m-v1/ship-model-2"
 )
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("--color/--no-color", default=None)
+@cache_options
 def dogfood(
     release: Path | None,
     output_dir: Path | None,
@@ -45,6 +48,8 @@ def dogfood(
     for_release: bool,
     quiet: bool,
     color: bool | None,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> int:
     """Run the /dogfood checklist on RELEASE and render the filled verdict document.
 
@@ -56,6 +61,7 @@ def dogfood(
     """
     from dataclasses import replace
 
+    from albor_gates.cli.common import cache_settings
     from albor_gates.cli.session import Session, use_color
     from albor_gates.engine.clock import clock_from_env
     from albor_gates.engine.plan import build_plan
@@ -70,7 +76,7 @@ def dogfood(
     from albor_gates.spec.loader import SpecResolver
     from albor_gates.spec.resources import data_dir
 
-    settings = RunSettings.build({"device": device})
+    settings = RunSettings.build({"device": device, **cache_settings(cache_dir, no_cache)})
     root = release or data_dir("examples") / "albor-tiny-v1"
     resolver = SpecResolver()
     plans = [build_plan(resolver.resolve(resolver.locate(n))) for n in (spec, ship_spec)]

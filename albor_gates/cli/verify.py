@@ -80,6 +80,8 @@ def verify(
     skip: tuple[str, ...],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
     device: str,
     allow_exec: bool,
     pass_env: tuple[str, ...],
@@ -103,7 +105,7 @@ def verify(
     from dataclasses import asdict
 
     from albor_gates.artifacts.hub import resolve_bindings, resolve_model_reference
-    from albor_gates.cli.common import parse_bindings, trust
+    from albor_gates.cli.common import cache_settings, parse_bindings, trust
     from albor_gates.cli.session import Session
     from albor_gates.cli.verify_suites import load_policy
     from albor_gates.engine.plan import build_plan
@@ -126,6 +128,7 @@ def verify(
             "bench_tokens": bench_tokens,
             "bench_runs": bench_runs,
             "max_problems": max_problems,
+            **cache_settings(cache_dir, no_cache),
         }
     )
     inputs = {

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from albor_gates.errors import SpecError
-from albor_gates.settings import RunSettings
+from albor_gates.settings import NOT_MEASURED, RunSettings
 
 POLICY_FILE = Path(__file__).with_name("verify-suites.yaml")
 # verify's own inputs beside the run settings: two paths and three switches
@@ -28,7 +28,7 @@ INPUTS = frozenset(
         "bench",
         "parity",
         "humaneval",
-        *(f.name for f in fields(RunSettings)),
+        *(f.name for f in fields(RunSettings) if f.name not in NOT_MEASURED),
     )
 )
 

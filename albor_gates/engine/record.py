@@ -42,9 +42,11 @@ def _waiver(w: WaiverOutcome | None) -> dict[str, Any] | None:
 
 def _gate(r: GateResult) -> dict[str, Any]:
     effect, _ = gate_effect(r)
-    # ``selected`` only on a gate a selection left out: other reports keep their shape
-    unselected = {} if r.selected else {"selected": False}
-    return unselected | {
+    # ``selected`` only on a gate a selection left out, ``cache`` only on a cache hit (when and
+    # where it was measured): other reports keep their shape byte for byte
+    optional = {} if r.selected else {"selected": False}
+    optional |= {} if r.cache is None else {"cache": _safe(dict(r.cache))}
+    return optional | {
         "spec": r.spec,
         "id": r.gate_id,
         "title": r.title,

@@ -111,6 +111,8 @@ class GateResult:
     overrides: tuple[Mapping[str, Any], ...] = ()
     measured: bool = False
     selected: bool = True
+    # {"hit": True, "measured_at", "device"} when the measurement came from the evidence cache
+    cache: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,11 @@ class Verdict:
     def internal_error(self) -> bool:
         """Whether any gate failed because of a bug in albor-gates itself."""
         return any(r.internal_error for r in self.results)
+
+    @property
+    def cached(self) -> int:
+        """Number of gates whose measurement came from the evidence cache."""
+        return sum(1 for r in self.results if r.cache is not None)
 
     def counts(self) -> dict[str, int]:
         """Number of gates per status (every status present, zero included)."""

@@ -2,12 +2,16 @@
 
 Fail closed and isolated: an exception inside one gate becomes that gate's ERROR and the run
 goes on; an unreadable artifact is an ERROR; a required gate that does not run is SKIPPED and
-NO-GO. Artifacts are read once per run (the context caches readers' results *and* errors).
+NO-GO. Artifacts are read once per run (the context caches readers' results *and* errors), and
+each file is hashed once per run (:class:`~albor_gates.artifacts.files.Digests`). Across runs,
+a gate's measurement comes from the evidence cache (engine/cache.py) while every file the gate
+read is unchanged; the context records which artifacts each gate reached.
 Ctrl-C propagates as KeyboardInterrupt: callers write no report for an interrupted run.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import traceback
@@ -17,13 +21,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from albor_gates._version import __version__
-from albor_gates.artifacts.files import sha256_path
+from albor_gates.artifacts.files import Digests
 from albor_gates.artifacts.hub import hub_source_of, resolve_model_reference
 from albor_gates.artifacts.limits import DEFAULT_HEADER_CAP, set_header_cap
 from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine import confine
 from albor_gates.engine.agreement import agreements
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
+from albor_gates.engine.cache import (
+    EvidenceCache,
+    choose_folder,
+    host_device,
+    scope_digest,
+    scope_of,
+)
 from albor_gates.engine.clock import Clock, clock_from_env
 from albor_gates.engine.confidence import judge_interval
 from albor_gates.engine.decide import decide
@@ -183,6 +194,7 @@ class _Context:
         digests: dict[str, str],
         settings: RunSettings,
         observer: Observer,
+        memo: Digests,
     ) -> None:
         self.gate = gate
         self._bound = bound
@@ -190,6 +202,15 @@ class _Context:
         self._digests = digests
         self._settings = settings
         self._observer = observer
+        self._memo = memo
+        # artifact name → whether every access was exact (the artifact itself, not the folder
+        # around a weights file); what the evidence cache records as this gate's dependencies
+        self.reached: dict[str, bool] = {}
+
+    def _reach(self, role: str, exact: bool = False) -> None:
+        name = self._name(role)
+        if name is not None and name in self._bound:
+            self.reached[name] = self.reached.get(name, True) and exact
 
     @property
     def settings(self) -> RunSettings:
@@ -199,17 +220,26 @@ class _Context:
         return self.gate.bindings.get(role)
 
     def has(self, role: str) -> bool:
+        self._reach(role, exact=True)  # the answer depends on the artifact being there
         name = self._name(role)
         return name is not None and name in self._bound and self._bound[name].present
 
     def artifact(self, role: str) -> BoundArtifact:
+        self._reach(role, exact=True)
+        return self._artifact(role)
+
+    def _artifact(self, role: str) -> BoundArtifact:
         name = self._name(role)
         if name is None or name not in self._bound:
             raise EvidenceError(f"gate {self.gate.id}: no artifact bound to role {role!r}")
         return self._bound[name]
 
     def path(self, role: str) -> Path:
-        art = self.artifact(role)
+        self._reach(role, exact=True)
+        return self._path(role)
+
+    def _path(self, role: str) -> Path:
+        art = self._artifact(role)
         if art.path is None:
             raise EvidenceError(f"artifact {art.name!r} is a command, not a path")
         if art.refused:
@@ -224,8 +254,9 @@ class _Context:
             )
         return art.path
 
-    def read(self, role: str, key: str, reader: Callable[[Path], T]) -> T:
-        path = self.path(role)
+    def read(self, role: str, key: str, reader: Callable[[Path], T], *, exact: bool = False) -> T:
+        self._reach(role, exact)
+        path = self._path(role)
         ck = (str(path.resolve()), key)
         if ck not in self._cache:
             try:
@@ -238,10 +269,11 @@ class _Context:
         return value
 
     def digest(self, role: str) -> str:
-        path = self.path(role)
+        self._reach(role, exact=True)
+        path = self._path(role)
         key = str(path.resolve())
         if key not in self._digests:
-            self._digests[key] = sha256_path(path)
+            self._digests[key] = self._memo.path(path)
         return self._digests[key]
 
     def progress(self, label: str, total: float) -> ProgressFn:
@@ -293,6 +325,63 @@ def _base_result(pg: PlannedGate, spec_id: str) -> GateResult:
     )
 
 
+@dataclass(frozen=True)
+class _Caching:
+    """The evidence cache as one run uses it: the folder, the run's digests, the clock."""
+
+    store: EvidenceCache
+    memo: Digests
+    clock: Clock
+
+    def key(self, pg: PlannedGate, bound: Mapping[str, BoundArtifact], opts: RunOptions) -> Any:
+        """The gate's cache key, or None for a gate that is never cached (engine/cache.py)."""
+        roles = {role: bound[name] for role, name in pg.bindings.items() if name in bound}
+        never = (
+            not getattr(pg.kind, "CACHEABLE", True)
+            or "subprocess" in pg.kind.NEEDS
+            or any(a.command is not None for a in roles.values())
+        )
+        if never:
+            return None
+        limits = {"max_header_bytes": opts.max_header_bytes}
+        return self.store.key(pg.kind, pg.params, opts.settings.record(), roles, limits)
+
+    def save(
+        self, key: Any, ctx: _Context, bound: Mapping[str, BoundArtifact], m: Measurement
+    ) -> None:
+        """Store a measurement with the digests of what the gate read (skipped if unreadable)."""
+        deps = []
+        try:
+            for name, exact in ctx.reached.items():
+                scope = scope_of(bound[name], exact)
+                deps.append((name, scope, scope_digest(bound[name], scope, self.memo)))
+        except EvidenceError:
+            return
+        at = self.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.store.store(key, deps, m, at, _device_of(m))
+
+
+def _device_of(m: Measurement) -> str:
+    """Where a measurement ran: the model checker's device when it says, else this host."""
+    device, name = m.details.get("device"), m.details.get("device_name")
+    if device and name:
+        return f"{device} ({name})"
+    return str(device) if device else host_device()
+
+
+def _caching(opts: RunOptions, memo: Digests, clock: Clock) -> _Caching | None:
+    """The run's evidence cache, or None (off, a replay, or a torchrun job).
+
+    Under torchrun every rank must run the same collectives: one rank's cache hit would leave
+    the others waiting in an all-reduce, so a distributed run measures everything.
+    """
+    s = opts.settings
+    folder = choose_folder(flag_dir=s.cache_dir, flag_off=s.cache is False, environ=os.environ)
+    if folder is None or opts.replay is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return None
+    return _Caching(EvidenceCache(folder), memo, clock)
+
+
 def _measure_gate(
     pg: PlannedGate,
     spec_id: str,
@@ -300,6 +389,7 @@ def _measure_gate(
     ctx: _Context,
     opts: RunOptions,
     baseline: Mapping[tuple[str, str], Any] | None,
+    caching: _Caching | None = None,
 ) -> GateResult:
     base = _base_result(pg, spec_id)
     if not _selected(pg, opts):  # before replay: a replayed partial run stays partial
@@ -324,6 +414,12 @@ def _measure_gate(
                 status=Status.SKIPPED,
                 message=f"optional artifact {name!r} is absent ({art.display()})",
             )
+    key = caching.key(pg, bound, opts) if caching is not None else None
+    if caching is not None and key is not None:
+        hit = caching.store.lookup(key, bound, caching.memo)
+        if hit is not None:
+            judged = _judged(pg, spec_id, base, hit.measurement, baseline)
+            return judged if hit.fresh else replace(judged, cache=hit.record())
     try:
         m: Measurement = pg.kind.measure(ctx, pg.params)
     except CheckSkipped as s:
@@ -342,6 +438,8 @@ def _measure_gate(
             f"{where}); please report it",
             internal_error=True,
         )
+    if caching is not None and key is not None:
+        caching.save(key, ctx, bound, m)
     return _judged(pg, spec_id, base, m, baseline)
 
 
@@ -435,6 +533,7 @@ def _waivers(
     digests: dict[str, str],
     results: dict[str, GateResult],
     today: Any,
+    memo: Digests,
     replay: Replay | None = None,
 ) -> list[WaiverOutcome]:
     outcomes: list[WaiverOutcome] = []
@@ -450,7 +549,7 @@ def _waivers(
             key = str(art.path.resolve())
             try:
                 if key not in digests:
-                    digests[key] = sha256_path(art.path)
+                    digests[key] = memo.path(art.path)
                 actual = digests[key]
             except EvidenceError:
                 actual = None
@@ -558,18 +657,22 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     # one cache for the whole run: keys are resolved paths, so specs that share a file (or a
     # loaded model, or a computed evaluation) read it once
     cache: dict[tuple[str, str], tuple[bool, Any]] = {}
-    digests: dict[str, str] = {}
+    digests: dict[str, str] = {}  # what the report shows: artifacts a gate or waiver hashed
+    memo = Digests()
+    caching = _caching(opts, memo, clock)
     for plan, bound in zip(plans, binds, strict=True):
         spec_id = plan.spec_id
         by_id: dict[str, GateResult] = {}
         for pg in plan.gates:
             opts.observer.gate_started(pg)
-            ctx = _Context(pg, bound, cache, digests, opts.settings, opts.observer)
+            ctx = _Context(pg, bound, cache, digests, opts.settings, opts.observer, memo)
             t0 = clock.perf()
-            r = _measure_gate(pg, spec_id, bound, ctx, opts, baseline)
+            r = _measure_gate(pg, spec_id, bound, ctx, opts, baseline, caching)
             r = replace(r, duration_s=round(clock.perf() - t0, 6))
             by_id[pg.id] = r
-        waivers += _waivers(plan, spec_id, bound, digests, by_id, generated.date(), opts.replay)
+        waivers += _waivers(
+            plan, spec_id, bound, digests, by_id, generated.date(), memo, opts.replay
+        )
         for r in by_id.values():
             opts.observer.gate_finished(r)
         results += by_id.values()
@@ -593,7 +696,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
             if opts.digest_artifacts and exists and path is not None and opts.replay is None:
                 key = str(path.resolve())
                 if key not in digests:
-                    digests[key] = sha256_path(path)
+                    digests[key] = memo.path(path)
             size = path.stat().st_size if path is not None and exists and path.is_file() else None
             sha = digests.get(str(path.resolve())) if path is not None and exists else None
             hub = hub_source_of(path) if path is not None else None

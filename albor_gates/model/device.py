@@ -76,6 +76,28 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+# device nodes of the accelerator drivers torch can use on Linux: NVIDIA, AMD ROCm, WSL2's GPU
+_ACCELERATOR_NODES = ("nvidiactl", "nvidia0", "kfd", "dxg")
+
+
+def cpu_for_certain(request: str = "auto") -> bool:
+    """Whether ``request`` resolves to the CPU, when that is known without importing torch.
+
+    True for ``cpu``, and for ``auto`` on Linux with no accelerator driver node in /dev (no
+    CUDA, ROCm or WSL GPU can be present). A warm cached run decides a CPU-only skip this way
+    instead of paying torch's import (engine/cache.py); False means "ask resolve_device".
+    """
+    if request == "cpu":
+        return True
+    import sys
+
+    return (
+        request == "auto"
+        and sys.platform == "linux"
+        and not any(os.path.exists(f"/dev/{n}") for n in _ACCELERATOR_NODES)
+    )
+
+
 def resolve_device(request: str = "auto") -> torch.device:
     """Turn ``--device`` into a torch device, refusing what this machine cannot provide.
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from albor_gates.render.plots import line_chart
+from albor_gates.render.text import cached_note
 from albor_gates.spec.resources import data_dir
 
 if TYPE_CHECKING:
@@ -38,4 +39,4 @@ def render(record: Mapping[str, Any]) -> str:
         if isinstance(plot, Mapping):
             plots.append({"gate": g["id"], "svg": line_chart(plot)})
     template = environment().get_template("report.html.j2")
-    return template.render(record=record, plots=plots)
+    return template.render(record=record, plots=plots, cached_note=cached_note)

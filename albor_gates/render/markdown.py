@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from albor_gates.render.sanitize import visible, walk
-from albor_gates.render.text import partial_note
+from albor_gates.render.text import cached_note, partial_note
 
 _ICON = {"GO": "✅", "WARN": "⚠️", "NO-GO": "❌"}
 _STATUS_ICON = {
@@ -34,6 +34,8 @@ def render(record: Mapping[str, Any]) -> str:
     d = record["decision"]
     roots = ", ".join(f"`{s['id']}` {s['version']}" for s in record["specs"] if s.get("root"))
     counts = " · ".join(f"{n} {s}" for s, n in record["counts"].items() if n)
+    cached = sum(1 for g in record["gates"] if g.get("cache"))
+    counts += f" · {cached} cached" if cached else ""
     out = [f"## {_ICON[d]} albor-gates: **{d}**", "", f"{roots} — {counts}", ""]
     if record.get("partial"):  # issue 12: a selection's decision is never a release verdict
         out += [f"> **{_cell(partial_note(record['selection']))}**", ""]
@@ -50,6 +52,8 @@ def render(record: Mapping[str, Any]) -> str:
             line = f"- {_STATUS_ICON[g['status']]} **{g['id']}** — {_cell(g['message'])}"
             if g.get("fix"):
                 line += f" _Fix:_ {_cell(g['fix'])}"
+            if g.get("cache"):
+                line += f" _{_cell(cached_note(g))}_"
             out.append(line)
         out.append("")
     bad_waivers = [w for w in record.get("waivers", []) if w["state"] != "live"]
@@ -69,6 +73,8 @@ def render(record: Mapping[str, Any]) -> str:
             f" _({', '.join(o['changed'])} overridden by {o['spec']}: {_cell(o['reason'])})_"
             for o in g.get("overrides", [])
         )
+        if g.get("cache"):
+            over += f" _{_cell(cached_note(g))}_"
         out.append(
             f"| {_STATUS_ICON[g['status']]} {g['status']} | `{g['id']}` | {sev} | "
             f"{_cell(g['message'])}{over} |"

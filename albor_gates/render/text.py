@@ -36,6 +36,12 @@ def partial_note(selection: Mapping[str, Any]) -> str:
     )
 
 
+def cached_note(gate: Mapping[str, Any]) -> str:
+    """How every format says a gate's measurement came from the evidence cache (issue 12)."""
+    cache = gate["cache"]
+    return f"cached (measured {str(cache['measured_at'])[:10]} on {cache['device']})"
+
+
 def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
     """Render the gates table and the decision block."""
     record = walk(record, visible)  # one line per value, no escape sequence reaches a terminal
@@ -59,6 +65,8 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
             lines.append(f"{'':8} {'':<{id_w}} {'':8} {g['summary']}")
         if status in ("FAIL", "ERROR", "WARN") and g.get("fix"):
             lines.append(f"{'':8} {'':<{id_w}} {'':8} fix: {g['fix']}")
+        if g.get("cache"):
+            lines.append(f"{'':8} {'':<{id_w}} {'':8} {cached_note(g)}")
         for o in g.get("overrides", []):
             changed = ", ".join(o["changed"])
             lines.append(
@@ -67,7 +75,8 @@ def render(record: Mapping[str, Any], *, color: bool = False, width: int = 100) 
     counts = record["counts"]
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     lines.append("")
-    lines.append(f"{len(gates)} gates: {tally or 'none'}")
+    cached = sum(1 for g in gates if g.get("cache"))
+    lines.append(f"{len(gates)} gates: {tally or 'none'}" + (f"; {cached} cached" * bool(cached)))
     if any(not g["required"] for g in gates):
         lines.append("(? = optional gate: skipping it warns instead of blocking)")
     for w in record.get("waivers", []):

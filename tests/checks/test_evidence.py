@@ -30,7 +30,7 @@ class _Ctx:
     def path(self, role: str) -> Path:
         return self.roles[role]
 
-    def read(self, role: str, key: str, reader: Callable[[Path], T]) -> T:
+    def read(self, role: str, key: str, reader: Callable[[Path], T], *, exact: bool = False) -> T:
         if (role, key) not in self.cache:
             self.cache[role, key] = reader(self.roles[role])
         return self.cache[role, key]  # type: ignore[no-any-return]

@@ -146,14 +146,19 @@ class Fuzzer:
         data = mutate(self.spec_seed, rnd)
         path = self.work / "fuzzed.yaml"
         path.write_bytes(data)
-        self._run("spec", data, lambda: evaluate(path))
+        self._run("spec", data, lambda: evaluate(path, cache_dir=self.work / "cache"))
 
     def evidence_file(self, rnd: random.Random) -> None:
         target = rnd.choice(self.evidence)
         data = mutate(self.evidence_seeds[target], rnd)
         target.write_bytes(data)
         try:
-            self._run("evidence", data, lambda: evaluate(self.work / "gates.yaml"))
+            # the evidence cache too: one entry per gate, rewritten as the bytes change
+            self._run(
+                "evidence",
+                data,
+                lambda: evaluate(self.work / "gates.yaml", cache_dir=self.work / "cache"),
+            )
         finally:
             target.write_bytes(self.evidence_seeds[target])
 

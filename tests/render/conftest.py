@@ -11,6 +11,7 @@ from albor_gates.engine.clock import FrozenClock
 from albor_gates.engine.lint import plan_files
 from albor_gates.engine.record import to_record
 from albor_gates.engine.run import RunOptions, evaluate_plans
+from albor_gates.settings import RunSettings
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
@@ -27,6 +28,7 @@ def _scenario_record(monkeypatch: pytest.MonkeyPatch) -> dict:
         baseline=Path("tests/golden/scenario/baseline-report.json"),
         clock=FrozenClock(NOW),
         environment=ENV,
+        settings=RunSettings(cache=False),  # golden reports: every gate measured, never cached
     )
     return to_record(evaluate_plans(plans, opts))
 
