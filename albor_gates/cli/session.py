@@ -26,6 +26,7 @@ import click
 from albor_gates.errors import EXIT_GO, EXIT_INTERNAL, EXIT_NO_GO, UsageError
 
 if TYPE_CHECKING:
+    from albor_gates.config import GatesConfig
     from albor_gates.engine.plan import Plan
     from albor_gates.engine.results import Verdict
     from albor_gates.engine.run import RunOptions
@@ -139,6 +140,20 @@ class Session:
         return EXIT_GO
 
 
+def report_flags(
+    config: GatesConfig, formats: Sequence[str], output_dir: Path | None, strict: bool | None
+) -> dict[str, Any]:
+    """A session's ``formats``, ``output_dir`` and ``strict`` (``gates check`` and ``verify``).
+
+    A flag given wins, else the configuration's ``format``, ``output-dir`` and ``strict``.
+    """
+    return {
+        "formats": tuple(formats) or tuple(f.value for f in config.format),
+        "output_dir": output_dir or (Path(config.output_dir) if config.output_dir else None),
+        "strict": strict if strict is not None else bool(config.strict),
+    }
+
+
 def use_color(flag: bool | None) -> bool:
     """Colour when asked, else when stdout is a terminal and NO_COLOR is unset."""
     if flag is not None:
@@ -247,11 +262,19 @@ def _github_outputs(record: Mapping[str, Any], ci: CiContext | None) -> None:
     """Append the step summary and the decision; a file that cannot be written is a warning."""
     from albor_gates.render import markdown
 
-    appends = {
-        "GITHUB_STEP_SUMMARY": lambda: markdown.render(ci.scrub(record) if ci else record),
-        "GITHUB_OUTPUT": lambda: f"decision={record['decision']}\n",
+    appends = {  # variable → (what, the text, what the job lacks without it)
+        "GITHUB_STEP_SUMMARY": (
+            "the Markdown summary",
+            lambda: markdown.render(ci.scrub(record) if ci else record),
+            "the job page lacks the summary",
+        ),
+        "GITHUB_OUTPUT": (
+            "the decision",
+            lambda: f"decision={record['decision']}\n",
+            "the step has no decision output",
+        ),
     }
-    for var, text in appends.items():
+    for var, (what, text, lack) in appends.items():
         path = os.environ.get(var)
         if not path:
             continue
@@ -259,5 +282,8 @@ def _github_outputs(record: Mapping[str, Any], ci: CiContext | None) -> None:
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(text())
         except OSError as e:
-            reason = e.strerror or type(e).__name__
-            click.echo(f"gates: warning: ${var} {path}: not written: {reason}", err=True)
+            click.echo(
+                f"gates: warning: cannot append {what} to ${var} ({path}): "
+                f"{e.strerror or type(e).__name__}; the reports are written, {lack}",
+                err=True,
+            )
