@@ -8,7 +8,7 @@ to the chosen formats, and map the verdict to the exit code (:mod:`albor_gates.e
 In GitHub Actions (``GITHUB_ACTIONS=true``) it also appends the Markdown summary to
 ``$GITHUB_STEP_SUMMARY`` whatever ``-f`` says, and ``decision=…`` to ``$GITHUB_OUTPUT``; a file
 it cannot write there is a warning line, never a failed run. ``gates -v`` logs each gate's
-status and time and the artifacts read (:mod:`albor_gates.cli.progress`).
+status and time and the artifacts read (:mod:`albor_gates.cli.verbosity`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Session:
         bundle: also write an evidence bundle for ``gates replay``.
         progress: draw a progress bar on an interactive stderr (verify, dogfood).
         exit_zero: exit 0 on WARN and NO-GO too (``--exit-zero``); an internal error is 3.
-        sarif_include_pass: SARIF also lists PASS and the other non-findings.
+        sarif_include_pass: SARIF also lists PASS and not-selected gates.
     """
 
     formats: Sequence[str] = ()
@@ -93,6 +93,8 @@ class Session:
         from albor_gates.engine.record import to_record
 
         record = to_record(verdict)
+        # the rules' help text costs a schema per kind: only a SARIF report shows it
+        kinds = record_kinds(record) if "sarif" in self.formats else []
         emit_reports(
             record,
             self.formats,
@@ -100,7 +102,7 @@ class Session:
             color=use_color(self.color),
             quiet=self.quiet,
             extra=extra,
-            ci=ci_context(plans, record_kinds(record), include_pass=self.sarif_include_pass),
+            ci=ci_context(plans, kinds, include_pass=self.sarif_include_pass),
         )
         return self.exit_code(verdict)
 
@@ -207,8 +209,7 @@ def emit_reports(
             click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
             for p in written:
                 click.echo(f"wrote {p}")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        _github_outputs(record, ci)
+    github_outputs(record, ci)
     return written
 
 
@@ -234,7 +235,7 @@ def ci_context(
     Args:
         plans: what was evaluated (where each inherited spec was pulled in).
         kinds: the check kinds whose ``gates explain`` text becomes a SARIF rule's help.
-        include_pass: SARIF also lists the non-findings (``--sarif-include-pass``).
+        include_pass: SARIF also lists PASS and not-selected gates (``--sarif-include-pass``).
     """
     from albor_gates.engine.catalog import kind_help
     from albor_gates.render.ci import CiContext
@@ -258,8 +259,13 @@ def record_kinds(record: Mapping[str, Any]) -> list[str]:
     return [g["check"] for g in record["gates"]]
 
 
-def _github_outputs(record: Mapping[str, Any], ci: CiContext | None) -> None:
-    """Append the step summary and the decision; a file that cannot be written is a warning."""
+def github_outputs(record: Mapping[str, Any], ci: CiContext | None) -> None:
+    """In GitHub Actions, append the step summary and the decision (else nothing).
+
+    A file that cannot be written is a warning line: the reports are already written.
+    """
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
     from albor_gates.render import markdown
 
     appends = {  # variable → (what, the text, what the job lacks without it)

@@ -55,7 +55,7 @@ class CiContext:
             (:attr:`albor_gates.spec.loader.SpecSet.extended_at`).
         bundled: absolute folder of bundled specs → its name (``invariants``, ``specs``).
         kind_help: check kind → its ``gates explain`` text (a SARIF rule's ``help``).
-        include_pass: SARIF also lists the non-findings (PASS, optional skips, not selected).
+        include_pass: SARIF also lists PASS and not-selected gates (no findings).
     """
 
     root: str = ""

@@ -159,7 +159,7 @@ def sarif_text(driver: Mapping[str, Any], run: Mapping[str, Any]) -> str:
         "runs": [
             {
                 "tool": {"driver": {"name": "albor-gates", **driver}},
-                "originalUriBaseIds": bases,
+                **({"originalUriBaseIds": bases} if bases else {}),
                 **run,
             }
         ],
