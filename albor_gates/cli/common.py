@@ -159,6 +159,11 @@ def evaluation_options(f: _F) -> _F:
             help="Also write an evidence bundle (specs, digests, raw measurements) for replay.",
         ),
         click.option(
+            "--sarif-include-pass",
+            is_flag=True,
+            help="SARIF also lists PASS and not-selected gates (default: only findings).",
+        ),
+        click.option(
             "--skip", multiple=True, metavar="GATE", help="Skip a gate (required → NO-GO)."
         ),
         *SELECTION_OPTIONS,

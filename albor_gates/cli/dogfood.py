@@ -62,14 +62,20 @@ def dogfood(
     from dataclasses import replace
 
     from albor_gates.cli.common import cache_settings
-    from albor_gates.cli.session import Session, use_color
+    from albor_gates.cli.session import (
+        Session,
+        ci_context,
+        github_outputs,
+        record_kinds,
+        use_color,
+    )
     from albor_gates.engine.clock import clock_from_env
     from albor_gates.engine.plan import build_plan
     from albor_gates.engine.record import to_record
     from albor_gates.engine.run import RunOptions, restrict
     from albor_gates.errors import UsageError
     from albor_gates.io import write_set
-    from albor_gates.render import FILENAMES, RENDERERS, Format
+    from albor_gates.render import FILENAMES, RENDERERS, Format, render
     from albor_gates.render import text as text_renderer
     from albor_gates.render.dogfood import render_dogfood
     from albor_gates.settings import RunSettings
@@ -107,12 +113,14 @@ def dogfood(
     folders = {str(m.path.resolve().parent) for p in plans for m in p.spec_set.members}
     roots = sorted({str(root.resolve()), *folders}, key=len, reverse=True)  # deepest first
     files = render_dogfood(dog_rec, ship_rec, roots=tuple(roots))
+    ci = ci_context(plans, record_kinds(dog_rec))
     for fmt in (Format.JSON, Format.HTML, Format.SARIF, Format.JUNIT, Format.MARKDOWN):
-        files[FILENAMES[fmt]] = RENDERERS[fmt](dog_rec)
+        files[FILENAMES[fmt]] = render(fmt, dog_rec, ci)
     # the ship spec's own reports: its HTML carries the AC-SHIP2-003 loss trajectory
     files["ship-model-2-report.json"] = RENDERERS[Format.JSON](ship_rec)
     files["ship-model-2-report.html"] = RENDERERS[Format.HTML](ship_rec)
     write_set({out / name: text for name, text in sorted(files.items())})  # all or nothing
+    github_outputs(dog_rec, ci)
     if not quiet:
         click.echo(text_renderer.render(dog_rec, color=use_color(color)), nl=False)
         click.echo(f"verdict document: {out / 'dogfood-verdict.md'}")

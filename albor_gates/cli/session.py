@@ -4,13 +4,19 @@ Each command builds its plans and :class:`~albor_gates.engine.run.RunOptions`; t
 does the rest the same way for all four: evaluate (with a progress bar where the command wants
 one, closed even on Ctrl-C), write the evidence bundle when asked, render the neutral record
 to the chosen formats, and map the verdict to the exit code (:mod:`albor_gates.errors`).
+
+In GitHub Actions (``GITHUB_ACTIONS=true``) it also appends the Markdown summary to
+``$GITHUB_STEP_SUMMARY`` whatever ``-f`` says, and ``decision=…`` to ``$GITHUB_OUTPUT``; a file
+it cannot write there is a warning line, never a failed run. ``gates -v`` logs each gate's
+status and time and the artifacts read (:mod:`albor_gates.cli.verbosity`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +26,11 @@ import click
 from albor_gates.errors import EXIT_GO, EXIT_INTERNAL, EXIT_NO_GO, UsageError
 
 if TYPE_CHECKING:
+    from albor_gates.config import GatesConfig
     from albor_gates.engine.plan import Plan
     from albor_gates.engine.results import Verdict
     from albor_gates.engine.run import RunOptions
+    from albor_gates.render.ci import CiContext
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Session:
         bundle: also write an evidence bundle for ``gates replay``.
         progress: draw a progress bar on an interactive stderr (verify, dogfood).
         exit_zero: exit 0 on WARN and NO-GO too (``--exit-zero``); an internal error is 3.
+        sarif_include_pass: SARIF also lists PASS and not-selected gates.
     """
 
     formats: Sequence[str] = ()
@@ -48,6 +57,7 @@ class Session:
     bundle: Path | None = None
     progress: bool = False
     exit_zero: bool = False
+    sarif_include_pass: bool = False
 
     def run(self, plans: list[Plan], opts: RunOptions) -> int:
         """Evaluate, write the bundle and the reports; return the exit code.
@@ -82,26 +92,34 @@ class Session:
             extra[self.bundle] = bundle_text(make_bundle(plans, opts, verdict))
         from albor_gates.engine.record import to_record
 
+        record = to_record(verdict)
+        # the rules' help text costs a schema per kind: only a SARIF report shows it
+        kinds = record_kinds(record) if "sarif" in self.formats else []
         emit_reports(
-            to_record(verdict),
+            record,
             self.formats,
             self.output_dir,
             color=use_color(self.color),
             quiet=self.quiet,
             extra=extra,
+            ci=ci_context(plans, kinds, include_pass=self.sarif_include_pass),
         )
         return self.exit_code(verdict)
 
     def evaluate(self, plans: list[Plan], opts: RunOptions) -> Verdict:
         """The verdict of ``plans`` (KeyboardInterrupt propagates: no report is written)."""
+        from albor_gates.cli.progress import LoggingObserver, log_artifacts, make_observer
+        from albor_gates.cli.verbosity import LOG
         from albor_gates.engine.run import evaluate_plans
 
         if self.progress:
-            from albor_gates.cli.progress import make_observer
-
             opts = replace(opts, observer=make_observer(self.quiet))
+        if LOG.isEnabledFor(logging.INFO):
+            opts = replace(opts, observer=LoggingObserver(opts.observer))
         try:
-            return evaluate_plans(plans, opts)
+            verdict = evaluate_plans(plans, opts)
+            log_artifacts(verdict)
+            return verdict
         finally:
             close = getattr(opts.observer, "close", None)
             if close is not None:
@@ -124,6 +142,20 @@ class Session:
         return EXIT_GO
 
 
+def report_flags(
+    config: GatesConfig, formats: Sequence[str], output_dir: Path | None, strict: bool | None
+) -> dict[str, Any]:
+    """A session's ``formats``, ``output_dir`` and ``strict`` (``gates check`` and ``verify``).
+
+    A flag given wins, else the configuration's ``format``, ``output-dir`` and ``strict``.
+    """
+    return {
+        "formats": tuple(formats) or tuple(f.value for f in config.format),
+        "output_dir": output_dir or (Path(config.output_dir) if config.output_dir else None),
+        "strict": strict if strict is not None else bool(config.strict),
+    }
+
+
 def use_color(flag: bool | None) -> bool:
     """Colour when asked, else when stdout is a terminal and NO_COLOR is unset."""
     if flag is not None:
@@ -139,17 +171,19 @@ def emit_reports(
     color: bool,
     quiet: bool,
     extra: Mapping[Path, str] | None = None,
+    ci: CiContext | None = None,
 ) -> list[Path]:
     """Write the chosen formats to ``output_dir`` or print one to stdout.
 
     The report files and ``extra`` (the ``--bundle`` file) are one set: all are written or
-    none (:func:`albor_gates.io.write_set`), before anything is printed.
+    none (:func:`albor_gates.io.write_set`), before anything is printed. ``ci`` places the
+    SARIF and annotation locations in the repository (:mod:`albor_gates.render.ci`).
 
     Returns:
         The files written.
     """
     from albor_gates.io import write_set
-    from albor_gates.render import FILENAMES, RENDERERS, Format
+    from albor_gates.render import FILENAMES, Format, render
     from albor_gates.render import text as text_renderer
 
     if not _is_rank_zero():
@@ -159,24 +193,23 @@ def emit_reports(
         raise UsageError("several --format values need --output-dir DIR")
     files: dict[Path, str] = {}
     if output_dir is not None:
-        files = {output_dir / FILENAMES[f]: RENDERERS[f](record) for f in fmts}
+        files = {output_dir / FILENAMES[f]: render(f, record, ci) for f in fmts}
     write_set({**files, **(extra or {})})
     written = list(files)
     if output_dir is None:
         non_text = [f for f in fmts if f is not Format.TEXT]
         if non_text:
-            click.echo(RENDERERS[non_text[0]](record), nl=False)
+            click.echo(render(non_text[0], record, ci), nl=False)
         elif not quiet:
             click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
     else:
         if Format.GITHUB in fmts:
-            click.echo(RENDERERS[Format.GITHUB](record), nl=False)
+            click.echo(render(Format.GITHUB, record, ci), nl=False)
         if not quiet:
             click.echo(text_renderer.render(record, color=color, width=_width()), nl=False)
             for p in written:
                 click.echo(f"wrote {p}")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        _github_outputs(record, fmts)
+    github_outputs(record, ci)
     return written
 
 
@@ -194,14 +227,69 @@ def _width() -> int:
     return max(shutil.get_terminal_size((120, 24)).columns, 80)
 
 
-def _github_outputs(record: Mapping[str, Any], fmts: Sequence[Any]) -> None:
-    from albor_gates.render import RENDERERS, Format
+def ci_context(
+    plans: Sequence[Plan], kinds: Iterable[str] = (), *, include_pass: bool = False
+) -> CiContext:
+    """The repository view of a run over ``plans``: the working directory is the source root.
 
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and Format.MARKDOWN in fmts:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(RENDERERS[Format.MARKDOWN](record))
-    out = os.environ.get("GITHUB_OUTPUT")
-    if out:
-        with open(out, "a", encoding="utf-8") as fh:
-            fh.write(f"decision={record['decision']}\n")
+    Args:
+        plans: what was evaluated (where each inherited spec was pulled in).
+        kinds: the check kinds whose ``gates explain`` text becomes a SARIF rule's help.
+        include_pass: SARIF also lists PASS and not-selected gates (``--sarif-include-pass``).
+    """
+    from albor_gates.engine.catalog import kind_help
+    from albor_gates.render.ci import CiContext
+    from albor_gates.spec.resources import data_dir
+
+    extended_at: dict[str, tuple[str, int]] = {}
+    for plan in plans:
+        for file, site in plan.spec_set.extended_at.items():
+            extended_at.setdefault(file, site)
+    return CiContext(
+        root=Path.cwd().resolve().as_posix(),
+        extended_at=extended_at,
+        bundled={data_dir(n).resolve().as_posix(): n for n in ("invariants", "specs")},
+        kind_help=kind_help(kinds),
+        include_pass=include_pass,
+    )
+
+
+def record_kinds(record: Mapping[str, Any]) -> list[str]:
+    """The check kinds of a report record's gates."""
+    return [g["check"] for g in record["gates"]]
+
+
+def github_outputs(record: Mapping[str, Any], ci: CiContext | None) -> None:
+    """In GitHub Actions, append the step summary and the decision (else nothing).
+
+    A file that cannot be written is a warning line: the reports are already written.
+    """
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from albor_gates.render import markdown
+
+    appends = {  # variable → (what, the text, what the job lacks without it)
+        "GITHUB_STEP_SUMMARY": (
+            "the Markdown summary",
+            lambda: markdown.render(ci.scrub(record) if ci else record),
+            "the job page lacks the summary",
+        ),
+        "GITHUB_OUTPUT": (
+            "the decision",
+            lambda: f"decision={record['decision']}\n",
+            "the step has no decision output",
+        ),
+    }
+    for var, (what, text, lack) in appends.items():
+        path = os.environ.get(var)
+        if not path:
+            continue
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(text())
+        except OSError as e:
+            click.echo(
+                f"gates: warning: cannot append {what} to ${var} ({path}): "
+                f"{e.strerror or type(e).__name__}; the reports are written, {lack}",
+                err=True,
+            )

@@ -77,6 +77,7 @@ def verify(
     exit_zero: bool,
     digests: bool,
     bundle: Path | None,
+    sarif_include_pass: bool,
     skip: tuple[str, ...],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -99,15 +100,17 @@ def verify(
     from beside PATH. --val-tokens adds the recomputed validation loss and the init-loss
     signal, --prompt the smoke generation, --bench the decode benchmark (on --device),
     --humaneval HumanEval pass@1 (--max-problems N: a deterministic subset).
-    Under torchrun the evaluation is sharded across ranks; rank 0 reports.
+    Under torchrun the evaluation is sharded across ranks; rank 0 reports. The config file's
+    format, output-dir and strict apply (a flag given here wins).
     Exit 0 GO or WARN (1 with --strict), 1 NO-GO, 2 usage error, 130 interrupted.
     """
     from dataclasses import asdict
 
     from albor_gates.artifacts.hub import resolve_bindings, resolve_model_reference
     from albor_gates.cli.common import cache_settings, parse_bindings, trust
-    from albor_gates.cli.session import Session
+    from albor_gates.cli.session import Session, report_flags
     from albor_gates.cli.verify_suites import load_policy
+    from albor_gates.config import load_config
     from albor_gates.engine.plan import build_plan
     from albor_gates.engine.run import RunOptions
     from albor_gates.extras import require
@@ -156,14 +159,15 @@ def verify(
         digest_artifacts=digests or bundle is not None,
         **trust(allow_exec, pass_env, allow_outside_root, max_header_mib),
     )
+    # the config's report keys apply as in `gates check` (a flag wins); its specs, select and
+    # ignore name the repository's gates, not the bundled verify suites, so they do not
     session = Session(
-        formats,
-        output_dir,
-        strict=bool(strict),
+        **report_flags(load_config()[0], formats, output_dir, strict),
         quiet=quiet,
         color=color,
         bundle=bundle,
         progress=True,
         exit_zero=exit_zero,
+        sarif_include_pass=sarif_include_pass,
     )
     return session.run(plans, opts)

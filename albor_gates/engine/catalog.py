@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,12 @@ def _gate_text(gate: Gate, spec: LoadedSpec, index: int) -> str:
     for f in gate.falsifiers:
         lines.append(f"  falsifier {f.id}: {f.prediction}")
     return "\n".join(lines) + "\n"
+
+
+def kind_help(kinds: Iterable[str]) -> dict[str, str]:
+    """The ``gates explain`` text of each known kind in ``kinds`` (a SARIF rule's ``help``)."""
+    found = {k: checks.get(k) for k in set(kinds)}
+    return {k: _kind_text(kind) for k, kind in sorted(found.items()) if kind is not None}
 
 
 def explain_matches(term: str, extra: Sequence[Path] = ()) -> list[dict[str, str]]:

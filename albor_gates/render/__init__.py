@@ -1,7 +1,9 @@
 """Renderers: one pure function per format over the neutral record (no engine objects).
 
 ``RENDERERS[fmt](record)`` returns the text; ``FILENAMES[fmt]`` names the file it is written to
-under ``--output-dir``. Adding a format is adding a module and a row here.
+under ``--output-dir``. Adding a format is adding a module and a row here. The CI views
+(SARIF, annotations) also take a :class:`~albor_gates.render.ci.CiContext` — the repository
+root, where inherited gates entered, the kinds' help — through :func:`render`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from albor_gates.render import github, html, json_report, junit, markdown, sarif, text
+from albor_gates.render.ci import CiContext
 
 
 class Format(str, Enum):
@@ -46,3 +49,14 @@ FILENAMES: dict[Format, str] = {
     Format.SARIF: "gates.sarif",
     Format.TEXT: "gates-report.txt",
 }
+
+CI_RENDERERS: dict[Format, Callable[[Mapping[str, Any], CiContext | None], str]] = {
+    Format.GITHUB: github.render,
+    Format.SARIF: sarif.render,
+}
+
+
+def render(fmt: Format, record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
+    """``fmt`` of ``record``; the CI views get ``ctx`` (the others need none)."""
+    ci = CI_RENDERERS.get(fmt)
+    return ci(record, ctx) if ci is not None else RENDERERS[fmt](record)

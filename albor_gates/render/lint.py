@@ -14,33 +14,32 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from albor_gates.render.ci import CiContext
 from albor_gates.render.github import escape_data, escape_prop
 from albor_gates.render.sanitize import visible, walk
-from albor_gates.render.sarif import file_uri, sarif_text
+from albor_gates.render.sarif import location, sarif_text
 
 RULE = "spec-problem"
 
 
-def render_text(record: Mapping[str, Any]) -> str:
+def render_text(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """The problems one per line, then the summary."""
     lines = [visible(p["text"]) for p in record["problems"]] + _summary(record)
     return "\n".join(lines) + "\n"
 
 
-def render_json(record: Mapping[str, Any]) -> str:
+def render_json(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """The record as JSON (data kept as is, like the JSON report)."""
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def render_sarif(record: Mapping[str, Any]) -> str:
-    """A SARIF 2.1.0 log: one ``error`` result per problem, at its file and line."""
-    record = walk(record, visible)
+def render_sarif(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
+    """A SARIF 2.1.0 log: one ``error`` result per problem, at its repository-relative place."""
+    ctx = ctx or CiContext()
+    places = [location(ctx, p["file"], p["line"], p["col"] or 1) for p in record["problems"]]
+    record = walk(ctx.scrub(record), visible)
     results = []
-    for p in record["problems"]:
-        region = {"startLine": p["line"], "startColumn": p["col"] or 1} if p["line"] else {}
-        location: dict[str, Any] = {"artifactLocation": {"uri": file_uri(p["file"])}}
-        if region:
-            location["region"] = region
+    for p, place in zip(record["problems"], places, strict=True):
         message = p["message"] + (f" ({p['hint']})" if p["hint"] else "")
         if p["where"]:
             message = f"{p['where']}: {message}"
@@ -49,7 +48,7 @@ def render_sarif(record: Mapping[str, Any]) -> str:
                 "ruleId": RULE,
                 "level": "error",
                 "message": {"text": message},
-                "locations": [{"physicalLocation": location}],
+                "locations": [place],
             }
         )
     rule = {
@@ -61,15 +60,18 @@ def render_sarif(record: Mapping[str, Any]) -> str:
     return sarif_text(driver, {"results": results})
 
 
-def render_github(record: Mapping[str, Any]) -> str:
+def render_github(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """One ``::error`` annotation per problem, or a notice per summary line when clean."""
+    ctx = ctx or CiContext()
     summary = _summary(record)
-    record = walk(record, visible)
+    places = [ctx.locate(p["file"], p["line"]) for p in record["problems"]]
+    record = walk(ctx.scrub(record), visible)
     lines = []
-    for p in record["problems"]:
-        props = f"file={escape_prop(p['file'])}"
-        if p["line"]:
-            props += f",line={p['line']},col={p['col'] or 1}"
+    for p, place in zip(record["problems"], places, strict=True):
+        props = f"file={escape_prop(place.uri)}"
+        if place.line:
+            col = (p["col"] or 1) if place.line == p["line"] else 1
+            props += f",line={place.line},col={col}"
         props += f",title={escape_prop('gates lint')}"
         text = (f"{p['where']}: " if p["where"] else "") + p["message"]
         text += f" ({p['hint']})" if p["hint"] else ""
@@ -84,7 +86,7 @@ def _summary(record: Mapping[str, Any]) -> list[str]:
     return [visible(line) for line in str(record["summary"]).splitlines()]
 
 
-LINT_RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+LINT_RENDERERS: dict[str, Callable[[Mapping[str, Any], CiContext | None], str]] = {
     "github": render_github,
     "json": render_json,
     "sarif": render_sarif,

@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,10 +82,14 @@ class SpecSet:
     Attributes:
         root: the spec that was asked for.
         members: every spec file involved, bases first, the root last.
+        extended_at: for each member but the root (by its file as given), the file and line of
+            the ``extends`` entry that first pulled it in, so a report can locate an inherited
+            gate in the repository's spec rather than in an installed package.
     """
 
     root: LoadedSpec
     members: tuple[LoadedSpec, ...] = field(default_factory=tuple)
+    extended_at: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     def gates(self) -> list[GateOrigin]:
         """Every gate of every member, in declaration order (bases first)."""
@@ -368,10 +372,11 @@ class SpecResolver:
         root = self.load(path)
         order: list[LoadedSpec] = []
         problems: list[Problem] = []
-        self._visit(root, [], order, problems, set())
+        extended_at: dict[str, tuple[str, int]] = {}
+        self._visit(root, [], order, problems, set(), extended_at)
         if problems:
             raise SpecError(problems)
-        return SpecSet(root, tuple(order))
+        return SpecSet(root, tuple(order), extended_at)
 
     def _visit(
         self,
@@ -380,6 +385,7 @@ class SpecResolver:
         order: list[LoadedSpec],
         problems: list[Problem],
         done: set[Path],
+        extended_at: dict[str, tuple[str, int]],
     ) -> None:
         key = spec.path.resolve()
         if key in done:
@@ -404,6 +410,7 @@ class SpecResolver:
             except SpecError as e:
                 problems.extend(e.problems)
                 continue
-            self._visit(base, stack, order, problems, done)
+            extended_at.setdefault(base.doc.file, (spec.doc.file, line))
+            self._visit(base, stack, order, problems, done, extended_at)
         done.add(key)
         order.append(spec)

@@ -118,9 +118,10 @@ def test_lint_formats_for_ci(gates, project, write) -> None:
     )
     r = gates("lint", str(bad), "-f", "github")
     assert r.code == 2
+    # named absolutely, located relative to the repository root (the working directory)
     assert r.out == (
-        f"::error file={bad},line=7,col=102,title=gates lint::spec bad → gate CHEAP-LOSS → expct: "
-        "unknown key 'expct' (did you mean 'expect'?)\n"
+        "::error file=specs/bad.yaml,line=7,col=102,title=gates lint::spec bad → gate CHEAP-LOSS "
+        "→ expct: unknown key 'expct' (did you mean 'expect'?)\n"
     )
     r = gates("lint", str(bad), "-f", "json", "--exit-zero")
     record = json.loads(r.out)
@@ -137,10 +138,11 @@ def test_lint_formats_for_ci(gates, project, write) -> None:
     )
     jsonschema.validate(log, schema)
     (result,) = log["runs"][0]["results"]
-    assert result["locations"][0]["physicalLocation"]["region"] == {
-        "startLine": 7,
-        "startColumn": 102,
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "specs/bad.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 7, "startColumn": 102},
     }
+    assert str(project) not in r.out  # no machine path anywhere in the log
     r = gates("lint", str(bad), "--exit-zero")
     assert (r.code, r.err.splitlines()[-1]) == (0, "1 problem found")
 

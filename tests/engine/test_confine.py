@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from albor_gates.engine.results import Status
 
 REPO = Path(__file__).resolve().parents[2]
 CI_EXAMPLE = REPO / "docs" / "ci" / "github-actions.yml"
+ACTION = REPO / "action.yml"
 
 
 def _spec(folder: Path, artifacts: dict, gates: list[dict]) -> Path:
@@ -116,27 +119,54 @@ def test_lint_and_plan_name_the_gates_that_need_consent(pr: Path, gates) -> None
     assert not (pr / "ran").exists()
 
 
-def test_fork_pr_simulation_with_the_ci_example_flags(pr: Path, secret: Path, gates) -> None:
-    """A hostile spec evaluated exactly as docs/ci/github-actions.yml runs `gates check`."""
+def _action_step_env(workflow_job: str) -> tuple[str, dict[str, str]]:
+    """The `gates check` step of action.yml and its environment, for the inputs the example
+    workflow's job gives the action (the other inputs at their defaults)."""
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(CI_EXAMPLE.read_text(encoding="utf-8"))
+    (uses,) = [s for s in workflow["jobs"][workflow_job]["steps"] if "albor-gates" in s["uses"]]
+    inputs = {k: str(v["default"]) for k, v in action["inputs"].items()} | uses["with"]
+    (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "gates"]
+    env = {}
+    for name, value in step["env"].items():
+        expr = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", value)
+        env[name] = inputs[expr.group(1)] if expr else value
+    return step["run"], env
+
+
+def test_fork_pr_simulation_with_the_ci_example_flags(
+    pr: Path, secret: Path, tmp_path: Path
+) -> None:
+    """A hostile spec evaluated exactly as the example workflow's pull-request job runs it: the
+    action's own `gates check` script, with that job's inputs, on the installed `gates`."""
     marker = pr / "pwned"
     artifacts, run_gates = _shell_gate(marker)
     artifacts["t"]["command"] = ["/bin/sh", "-c", f"env > {marker}"]
     log_artifacts, log_gates = _log_gate(str(secret))
-    spec = _spec(pr, {**artifacts, **log_artifacts}, run_gates + log_gates)
-    line = next(
-        ln.split("run:", 1)[1]
-        for ln in CI_EXAMPLE.read_text(encoding="utf-8").splitlines()
-        if ln.strip().startswith("run: gates check")
+    hostile = [{**g, "tags": ["pr"]} for g in run_gates + log_gates]  # the fork tags its gates
+    spec = _spec(pr, {**artifacts, **log_artifacts}, hostile)
+    script, env = _action_step_env("pull-request")
+    assert "--allow-exec" not in env["GATES_ARGS"]
+    assert "--allow-outside-root" not in env["GATES_ARGS"]
+    outputs = tmp_path / "github-output"
+    env |= {
+        "GATES_SPECS": str(spec),
+        "GATES_CACHE_DIR": str(tmp_path / "cache"),
+        "GITHUB_OUTPUT": str(outputs),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+    }
+    r = subprocess.run(
+        ["bash", "-c", script], cwd=pr, env=env, capture_output=True, text=True, timeout=300
     )
-    argv = shlex.split(line)[1:]
-    assert "--allow-exec" not in argv and "--allow-outside-root" not in argv
-    r = gates(*argv, str(spec))
-    assert r.code == 1  # NO-GO: the hostile spec cannot pass
+    assert r.returncode == 0, r.stderr  # NO-GO is the last step's exit, after the uploads
+    assert "exit-code=1" in outputs.read_text(encoding="utf-8").splitlines()
     assert not marker.exists()  # nothing ran
-    out_dir = pr / argv[argv.index("--output-dir") + 1]
-    everything = "".join(p.read_text(encoding="utf-8") for p in out_dir.iterdir()) + r.out
+    out_dir = pr / env["GATES_OUTPUT_DIR"]
+    everything = "".join(p.read_text(encoding="utf-8") for p in out_dir.iterdir()) + r.stdout
     assert "hunter2" not in everything  # nothing from outside was read
     report = json.loads((out_dir / "gates-report.json").read_text(encoding="utf-8"))
+    assert report["decision"] == "NO-GO"
     why = {g["id"]: g["message"] for g in report["gates"]}
     assert why["RUN"].startswith("not run: the gate runs command artifact 't'")
     assert why["LOG"].startswith(f"artifact 'log': {secret} resolves to {secret}, outside ")

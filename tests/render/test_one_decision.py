@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from albor_gates.cli.session import _github_outputs
+from albor_gates.cli.session import github_outputs
 from albor_gates.engine.decide import decide
 from albor_gates.engine.record import to_record
 from albor_gates.engine.results import GateResult, SpecInfo, Status, Verdict
@@ -127,10 +127,11 @@ def test_every_artifact_of_a_random_run_states_the_one_decision(rows, tmp_path_f
     assert documents_decision(render_dogfood(dog, ship)) == decision
     out = tmp_path_factory.mktemp("gh") / "output"
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GITHUB_ACTIONS", "true")
         mp.setenv("GITHUB_OUTPUT", str(out))
         mp.delenv("GITHUB_STEP_SUMMARY", raising=False)
-        _github_outputs(dog, [])
-        _github_outputs(ship, [])
+        github_outputs(dog, None)
+        github_outputs(ship, None)
     assert out.read_text() == f"decision={decision}\n" * 2
 
 
