@@ -19,6 +19,8 @@ SCRIPTS = [
     ["bench_gguf.py", "--repeats", "3"],
     ["bench_header_parse.py"],
     ["bench_perf.py", "--reps", "5"],
+    # start-up only: the install and pre-commit rows download from the index (run it by hand)
+    ["bench_install.py", "--skip-install"],
 ]
 
 
