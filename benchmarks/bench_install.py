@@ -9,7 +9,9 @@ Rows, all measured in this run:
   and said so). Time, site-packages size, distributions.
 * **pre-commit**: ``pre-commit try-repo`` of this checkout's ``gates-lint`` hook in a scratch
   repository with a fresh ``PRE_COMMIT_HOME`` (the hook's venv set-up plus one lint), and the
-  same for ``--before REF`` (default: the parent commit of the extras split) when given.
+  same for ``--before REF`` when given (7f9a92a is the last commit before the extras split;
+  ``PIP_CONSTRAINT`` pins its torch to the local CPU wheel, where the public index would serve
+  the multi-GB CUDA build).
 * **start-up**: ``gates --help`` and ``gates lint specs invariants`` over ``python -c pass``
   (best of N, wall and CPU; bytecode written first, as an installed package has it), for this
   checkout and for ``--before REF``. Targets: --help ≤ 60 ms, lint ≤ 200 ms over bare Python.

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -193,21 +192,16 @@ def test_version(gates) -> None:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["lint", QUICKSTART]])
-def test_fast_start_without_torch(args: list[str]) -> None:
+def test_start_up_imports_neither_torch_nor_numpy(args: list[str]) -> None:
     code = (
-        "import sys, time; t=time.perf_counter(); from albor_gates.cli import main\n"
+        "import sys; from albor_gates.cli import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
         "print('TORCH' if 'torch' in sys.modules else 'NOTORCH', file=sys.stderr)\n"
         "print('NUMPY' if 'numpy' in sys.modules else 'NONUMPY', file=sys.stderr)\n"
     )
-    best = 1e9
-    for _ in range(3):
-        t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-        best = min(best, time.perf_counter() - t0)
+    # what start-up imports, not how long it takes: timings live in benchmarks/bench_install.py
+    p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     assert "NOTORCH" in p.stderr and "NONUMPY" in p.stderr
-    # the budget is 0.3 s on an idle machine; allow for a loaded CI host
-    assert best < 1.5, best
 
 
 def test_python_m_entry_point() -> None:
