@@ -42,12 +42,13 @@ config > ``$XDG_CACHE_HOME/albor-gates/evidence`` (else ``~/.cache/albor-gates/e
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import platform
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -58,6 +59,7 @@ from albor_gates.artifacts.files import Digests
 from albor_gates.checks.base import BoundArtifact, Measurement
 from albor_gates.errors import EvidenceError
 from albor_gates.io import temp_beside
+from albor_gates.settings import RunSettings
 
 ENV_VAR = "GATES_CACHE_DIR"
 FORMAT = 1
@@ -241,11 +243,50 @@ def _identity(art: BoundArtifact) -> str:
         return p.as_posix()
 
 
-class EvidenceCache:
-    """One cache folder, as a run uses it (see the module docstring)."""
+def open_cache(
+    settings: RunSettings, digests: Digests, now: Callable[[], dt.datetime]
+) -> EvidenceCache | None:
+    """The run's evidence cache, or None (off, or a torchrun job).
 
-    def __init__(self, folder: Path, environ: Mapping[str, str] | None = None) -> None:
+    Under torchrun every rank must run the same collectives: one rank's cache hit would leave
+    the others waiting in an all-reduce, so a distributed run measures everything.
+    """
+    folder = choose_folder(
+        flag_dir=settings.cache_dir, flag_off=settings.cache is False, environ=os.environ
+    )
+    if folder is None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return None
+    return EvidenceCache(folder, digests, now)
+
+
+def _device_of(m: Measurement) -> str:
+    """Where a measurement ran: the model checker's device when it says, else this host."""
+    device, name = m.details.get("device"), m.details.get("device_name")
+    if device and name:
+        return f"{device} ({name})"
+    return str(device) if device else host_device()
+
+
+class EvidenceCache:
+    """One cache folder, as a run uses it (see the module docstring).
+
+    Args:
+        folder: where the entries live (created on the first write).
+        digests: the run's digests, shared with the rest of the engine.
+        now: the run's clock (``measured_at``).
+        environ: the environment the device class is read from (default: os.environ).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        digests: Digests,
+        now: Callable[[], dt.datetime],
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.folder = folder
+        self._digests = digests
+        self._now = now
         self._environ = dict(os.environ if environ is None else environ)
         self._libraries: dict[str, str | None] | None = None
         self._written: set[Path] = set()  # entries this run wrote (see Hit.fresh)
@@ -257,12 +298,19 @@ class EvidenceCache:
         settings: Mapping[str, Any],
         bindings: Mapping[str, BoundArtifact],
         limits: Mapping[str, int],
-    ) -> dict[str, Any]:
-        """The key of a gate's measurement (JSON-safe; see the module docstring).
+    ) -> dict[str, Any] | None:
+        """The key of a gate's measurement (JSON-safe), or None for a gate never cached.
 
         ``limits``: the run's reader limits (``--max-header-mib``), which decide whether a
         file reads at all.
         """
+        never = (
+            not getattr(kind, "CACHEABLE", True)
+            or "subprocess" in kind.NEEDS
+            or any(a.command is not None for a in bindings.values())
+        )
+        if never:
+            return None
         if self._libraries is None:
             self._libraries = _versions()  # once per run: a few ms of metadata look-ups
         torch_kind = "torch" in kind.NEEDS
@@ -285,9 +333,7 @@ class EvidenceCache:
     def _file(self, key: Mapping[str, Any]) -> Path:
         return self.folder / f"{_sha(_canonical(key))}.json"
 
-    def lookup(
-        self, key: Mapping[str, Any], bound: Mapping[str, BoundArtifact], digests: Digests
-    ) -> Hit | None:
+    def lookup(self, key: Mapping[str, Any], bound: Mapping[str, BoundArtifact]) -> Hit | None:
         """The entry for ``key`` when it is sound and every dependency still matches."""
         body = self._read(key)
         if body is None:
@@ -295,7 +341,7 @@ class EvidenceCache:
         try:
             for dep in body["dependencies"]:
                 art = bound.get(dep["artifact"])
-                if art is None or scope_digest(art, dep["scope"], digests) != dep["sha256"]:
+                if art is None or scope_digest(art, dep["scope"], self._digests) != dep["sha256"]:
                     return None
             m = body["measurement"]
             measurement = Measurement(
@@ -334,23 +380,32 @@ class EvidenceCache:
         body: dict[str, Any] = entry["body"]
         return body
 
-    def store(
+    def save(
         self,
         key: Mapping[str, Any],
-        dependencies: Sequence[tuple[str, str, str]],
+        reached: Mapping[str, bool],
+        bound: Mapping[str, BoundArtifact],
         m: Measurement,
-        measured_at: str,
-        device: str,
     ) -> bool:
-        """Write an entry atomically; False when the measurement is not JSON or the write fails.
+        """Write an entry with the digests of what the gate read; False when it was not.
+
+        Not written: a file the gate read cannot be hashed, the measurement is not JSON, or
+        the folder is not writable (a cache never fails the run).
 
         Args:
             key: from :meth:`key`.
-            dependencies: ``(artifact, scope, sha256)`` of everything the gate read.
+            reached: the artifacts the gate read → whether each access was exact.
+            bound: the run's artifacts by name.
             m: the measurement.
-            measured_at: ISO time of the measurement.
-            device: where it was measured, as the report shows it.
         """
+        dependencies = []
+        try:
+            for name, exact in reached.items():
+                scope = scope_of(bound[name], exact)
+                dependencies.append((name, scope, scope_digest(bound[name], scope, self._digests)))
+        except EvidenceError:
+            return False
+        measured_at = self._now().isoformat(timespec="seconds").replace("+00:00", "Z")
         body = {
             "dependencies": [
                 {"artifact": a, "scope": s, "sha256": d} for a, s, d in sorted(set(dependencies))
@@ -364,7 +419,7 @@ class EvidenceCache:
                 "fix": m.fix,
             },
             "measured_at": measured_at,
-            "device": device,
+            "device": _device_of(m),
         }
         try:
             # tuples come back as lists and other objects as their str(): what the neutral

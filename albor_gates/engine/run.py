@@ -11,7 +11,6 @@ Ctrl-C propagates as KeyboardInterrupt: callers write no report for an interrupt
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import traceback
@@ -28,13 +27,7 @@ from albor_gates.checks.base import BoundArtifact, Measurement, ProgressFn
 from albor_gates.engine import confine
 from albor_gates.engine.agreement import agreements
 from albor_gates.engine.baseline import baseline_value, compare, load_baseline
-from albor_gates.engine.cache import (
-    EvidenceCache,
-    choose_folder,
-    host_device,
-    scope_digest,
-    scope_of,
-)
+from albor_gates.engine.cache import EvidenceCache, open_cache
 from albor_gates.engine.clock import Clock, clock_from_env
 from albor_gates.engine.confidence import judge_interval
 from albor_gates.engine.decide import decide
@@ -325,63 +318,6 @@ def _base_result(pg: PlannedGate, spec_id: str) -> GateResult:
     )
 
 
-@dataclass(frozen=True)
-class _Caching:
-    """The evidence cache as one run uses it: the folder, the run's digests, the clock."""
-
-    store: EvidenceCache
-    memo: Digests
-    clock: Clock
-
-    def key(self, pg: PlannedGate, bound: Mapping[str, BoundArtifact], opts: RunOptions) -> Any:
-        """The gate's cache key, or None for a gate that is never cached (engine/cache.py)."""
-        roles = {role: bound[name] for role, name in pg.bindings.items() if name in bound}
-        never = (
-            not getattr(pg.kind, "CACHEABLE", True)
-            or "subprocess" in pg.kind.NEEDS
-            or any(a.command is not None for a in roles.values())
-        )
-        if never:
-            return None
-        limits = {"max_header_bytes": opts.max_header_bytes}
-        return self.store.key(pg.kind, pg.params, opts.settings.record(), roles, limits)
-
-    def save(
-        self, key: Any, ctx: _Context, bound: Mapping[str, BoundArtifact], m: Measurement
-    ) -> None:
-        """Store a measurement with the digests of what the gate read (skipped if unreadable)."""
-        deps = []
-        try:
-            for name, exact in ctx.reached.items():
-                scope = scope_of(bound[name], exact)
-                deps.append((name, scope, scope_digest(bound[name], scope, self.memo)))
-        except EvidenceError:
-            return
-        at = self.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
-        self.store.store(key, deps, m, at, _device_of(m))
-
-
-def _device_of(m: Measurement) -> str:
-    """Where a measurement ran: the model checker's device when it says, else this host."""
-    device, name = m.details.get("device"), m.details.get("device_name")
-    if device and name:
-        return f"{device} ({name})"
-    return str(device) if device else host_device()
-
-
-def _caching(opts: RunOptions, memo: Digests, clock: Clock) -> _Caching | None:
-    """The run's evidence cache, or None (off, a replay, or a torchrun job).
-
-    Under torchrun every rank must run the same collectives: one rank's cache hit would leave
-    the others waiting in an all-reduce, so a distributed run measures everything.
-    """
-    s = opts.settings
-    folder = choose_folder(flag_dir=s.cache_dir, flag_off=s.cache is False, environ=os.environ)
-    if folder is None or opts.replay is not None or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        return None
-    return _Caching(EvidenceCache(folder), memo, clock)
-
-
 def _measure_gate(
     pg: PlannedGate,
     spec_id: str,
@@ -389,7 +325,7 @@ def _measure_gate(
     ctx: _Context,
     opts: RunOptions,
     baseline: Mapping[tuple[str, str], Any] | None,
-    caching: _Caching | None = None,
+    caching: EvidenceCache | None = None,
 ) -> GateResult:
     base = _base_result(pg, spec_id)
     if not _selected(pg, opts):  # before replay: a replayed partial run stays partial
@@ -414,9 +350,13 @@ def _measure_gate(
                 status=Status.SKIPPED,
                 message=f"optional artifact {name!r} is absent ({art.display()})",
             )
-    key = caching.key(pg, bound, opts) if caching is not None else None
+    key = None
+    if caching is not None:
+        roles = {role: bound[name] for role, name in pg.bindings.items() if name in bound}
+        limits = {"max_header_bytes": opts.max_header_bytes}
+        key = caching.key(pg.kind, pg.params, opts.settings.record(), roles, limits)
     if caching is not None and key is not None:
-        hit = caching.store.lookup(key, bound, caching.memo)
+        hit = caching.lookup(key, bound)
         if hit is not None:
             judged = _judged(pg, spec_id, base, hit.measurement, baseline)
             return judged if hit.fresh else replace(judged, cache=hit.record())
@@ -439,7 +379,7 @@ def _measure_gate(
             internal_error=True,
         )
     if caching is not None and key is not None:
-        caching.save(key, ctx, bound, m)
+        caching.save(key, ctx.reached, bound, m)
     return _judged(pg, spec_id, base, m, baseline)
 
 
@@ -659,7 +599,7 @@ def evaluate_plans(plans: list[Plan], opts: RunOptions | None = None) -> Verdict
     cache: dict[tuple[str, str], tuple[bool, Any]] = {}
     digests: dict[str, str] = {}  # what the report shows: artifacts a gate or waiver hashed
     memo = Digests()
-    caching = _caching(opts, memo, clock)
+    caching = open_cache(opts.settings, memo, clock.now) if opts.replay is None else None
     for plan, bound in zip(plans, binds, strict=True):
         spec_id = plan.spec_id
         by_id: dict[str, GateResult] = {}

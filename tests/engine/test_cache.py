@@ -358,3 +358,22 @@ def test_gates_that_share_a_measurement_share_one_entry_and_this_run_is_not_cach
     assert len(_entries(_evidence_cache)) == 1
     marked = [{g["id"]: "cache" in g for g in r["gates"] if g["id"] in pair} for r in runs]
     assert marked == [dict.fromkeys(pair, False), dict.fromkeys(pair, True)]
+
+
+def test_an_entry_under_another_keys_name_is_not_trusted(
+    check: Callable[..., dict], _evidence_cache: Path
+) -> None:
+    check()
+    entries = _entries(_evidence_cache)
+    contents = [e.read_bytes() for e in entries]
+    for entry, other in zip(entries, contents[1:] + contents[:1], strict=True):
+        entry.write_bytes(other)  # each file now holds a sound entry of another gate
+    assert _cached(check()) == dict.fromkeys(GATES, False)
+
+
+@pytest.mark.parametrize("command", ["check", "verify", "dogfood"])
+def test_every_measuring_command_has_the_cache_flags(
+    gates: Callable[..., Any], command: str
+) -> None:
+    out = gates(command, "--help").out
+    assert "--cache-dir" in out and "--no-cache" in out
