@@ -68,6 +68,7 @@ def _lint(
     record = lint_record(files, summary, problems)
     if fmt != "text" or problems or not quiet:
         # in text, problems go to stderr as they do without --exit-zero
-        text = LINT_RENDERERS[fmt](record, ci_context(()))
+        ci = ci_context(()) if fmt in ("sarif", "github") else None  # only they locate
+        text = LINT_RENDERERS[fmt](record, ci)
         click.echo(text, nl=False, err=fmt == "text" and bool(problems))
     return EXIT_USAGE if problems and not exit_zero else EXIT_GO
