@@ -101,12 +101,16 @@ def _encode(tok: Any, text: str, where: str) -> list[int]:
     return ids
 
 
-def _legs(ctx: Context) -> list[str]:
-    """The devices to answer on: the run's device, after the CPU when that device is CUDA."""
+def _legs(ctx: Context) -> list[tuple[str, str | None]]:
+    """The devices to answer on: the run's device, after the CPU when that device is CUDA.
+
+    Each is (name, ``load_decoder`` device); None is the run's own decoder, shared with the other
+    model gates, so a CPU run loads the model once.
+    """
     from albor_gates.model.device import resolve_device
 
     device = str(resolve_device(ctx.settings.requested_device))
-    return ["cpu", device] if device.startswith("cuda") else [device]
+    return [("cpu", "cpu"), (device, None)] if device.startswith("cuda") else [(device, None)]
 
 
 def judge(text: str, expected: list[str]) -> tuple[str | None, str]:
@@ -121,7 +125,7 @@ def judge(text: str, expected: list[str]) -> tuple[str | None, str]:
 
 
 def _answer(
-    ctx: Context, p: Params, device: str, prompts: list[list[int]], marker: str | None
+    ctx: Context, p: Params, device: str | None, prompts: list[list[int]], marker: str | None
 ) -> tuple[list[dict[str, Any]], Mapping[str, Any]]:
     """Greedy answers on one device (stopped at EOS or the end of turn), and its environment."""
     from albor_gates.model.generate import greedy_generate_batch
@@ -176,10 +180,10 @@ def measure(ctx: Context, params: Params) -> Measurement:
     prompts = [_encode(tok, text, where) for text in rendered]
     marker = end_of_turn(template, tokens)
     rows: list[dict[str, Any]] = []
-    failed: list[tuple[Case, dict[str, Any]]] = []
-    answers = {leg: _answer(ctx, params, leg, prompts, marker) for leg in _legs(ctx)}
+    failed: list[dict[str, Any]] = []  # a failing case's first failing leg
+    answers = {leg: _answer(ctx, params, dev, prompts, marker) for leg, dev in _legs(ctx)}
     for i, case in enumerate(params.cases):
-        case_failed = None
+        case_failed: dict[str, Any] | None = None
         for leg, (outs, _env) in answers.items():
             out = outs[i]
             rule, reason = judge(out["output"], case.expected)
@@ -199,13 +203,12 @@ def measure(ctx: Context, params: Params) -> Measurement:
             if rule is not None and case_failed is None:
                 case_failed = row
         if case_failed is not None:
-            failed.append((case, case_failed))
+            failed.append(case_failed)
     first = rows[0]
     sample = f"{first['prompt']!r} → {first['output'][:80]!r}"
     summary = f"{len(failed)} of {len(params.cases)} cases failed"
     if failed:
-        row = failed[0][1]
-        summary += f": {row['prompt']!r} ({row['device']}): {row['reason']}"
+        summary += f": {failed[0]['prompt']!r} ({failed[0]['device']}): {failed[0]['reason']}"
     summary += f"; {sample}"
     details = {
         "cases": rows,
