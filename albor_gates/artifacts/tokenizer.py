@@ -30,6 +30,17 @@ from ._text import (
 #: Size caps, in bytes, checked before reading.
 MAX_TOKENIZER_BYTES = 200_000_000
 MAX_TOKENIZER_CONFIG_BYTES = 50_000_000
+MAX_CHAT_TEMPLATE_BYTES = 1_000_000
+#: transformers' named special tokens (``SPECIAL_TOKENS_ATTRIBUTES``), a chat template's variables.
+NAMED_TOKENS = (
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+)
 
 
 @dataclass(frozen=True)
@@ -146,8 +157,11 @@ class TokenizerConfig:
         pad_token: ``pad_token`` content.
         unk_token: ``unk_token`` content.
         chat_template: ``chat_template`` when it is one string; a list of named templates
-            yields the one named ``"default"`` (else the first).
+            yields the one named ``"default"`` (else the first); without the key, the
+            ``chat_template.jinja`` beside the file (where transformers ≥ 4.43 saves it).
         added_tokens_decoder: ``added_tokens_decoder`` as id → content.
+        named_tokens: the set :data:`NAMED_TOKENS`, name → content (a chat template's variables).
+        chat_template_path: the file the chat template came from, or None without one.
     """
 
     path: Path
@@ -160,6 +174,8 @@ class TokenizerConfig:
     unk_token: str | None
     chat_template: str | None
     added_tokens_decoder: Mapping[int, str]
+    named_tokens: Mapping[str, str] = field(default_factory=dict)
+    chat_template_path: Path | None = None
 
 
 def read_tokenizer_config(path: str | os.PathLike[str]) -> TokenizerConfig:
@@ -195,6 +211,14 @@ def read_tokenizer_config(path: str | os.PathLike[str]) -> TokenizerConfig:
         chat = str((named or template)[0]["template"])
     else:
         raise f.fail("chat_template", template, "a string or a list of named templates")
+    chat_path = p if chat is not None else None
+    jinja = p.parent / "chat_template.jinja"
+    if chat is None and jinja.is_file():
+        data = read_bounded(jinja, MAX_CHAT_TEMPLATE_BYTES, "chat_template.jinja", fix)
+        try:
+            chat, chat_path = data.decode("utf-8"), jinja
+        except UnicodeDecodeError as e:
+            raise ArtifactError(f"{jinja}: byte {e.start} is not UTF-8: {fix}") from e
 
     decoder: dict[int, str] = {}
     raw_dec = obj.get("added_tokens_decoder")
@@ -219,4 +243,6 @@ def read_tokenizer_config(path: str | os.PathLike[str]) -> TokenizerConfig:
         unk_token=token("unk_token"),
         chat_template=chat,
         added_tokens_decoder=MappingProxyType(decoder),
+        named_tokens=MappingProxyType({k: v for k in NAMED_TOKENS if (v := token(k)) is not None}),
+        chat_template_path=chat_path,
     )

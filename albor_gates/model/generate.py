@@ -4,7 +4,8 @@ Temperature 0: every step takes the arg-max token (ties → the lowest id, torch
 so the output is a pure function of the weights and the prompt; the seed is still set and
 recorded (``apr run ... --temperature 0.0 --seed 42``). Decoding stops at the first EOS id
 (not included in the output), after ``max_new_tokens``, or when the wall-clock budget is spent
-(checked after every token; the result says which).
+(checked after every token; the result says which). The batched path can also stop a row at a
+stop string (see :func:`greedy_generate_batch`).
 
 Timing: the time to first token (TTFT) covers the prompt's prefill and the first arg-max; each
 later token's latency is one cached decode step. On CUDA every token's arg-max is copied to the
@@ -14,7 +15,7 @@ host, which synchronises the device, so the latencies are real.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 STOP_EOS = "eos"
 STOP_MAX_TOKENS = "max_new_tokens"
 STOP_TIME_BUDGET = "time_budget"
+STOP_STRING = "stop_string"
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,11 @@ class GenerationResult:
 
     Attributes:
         prompt_ids: the prompt's token ids.
-        token_ids: generated ids (EOS excluded).
+        token_ids: generated ids (EOS excluded; with stop strings, up to the token that completed
+            one).
         text: ``token_ids`` decoded with the tokenizer (special tokens kept), or None without
-            a tokenizer.
-        stop_reason: ``"eos"``, ``"max_new_tokens"`` or ``"time_budget"``.
+            a tokenizer; with stop strings, cut where the first of them starts.
+        stop_reason: ``"eos"``, ``"max_new_tokens"``, ``"time_budget"`` or ``"stop_string"``.
         ttft_s: seconds from the start to the first generated token.
         token_latencies_s: seconds per generated token; the first entry is ``ttft_s``.
         wall_time_s: seconds for the whole generation.
@@ -140,6 +143,7 @@ def greedy_generate_batch(
     time_budget_s: float | None = None,
     seed: int = 42,
     batch_size: int = 32,
+    stop_strings: Sequence[str] = (),
 ) -> list[GenerationResult]:
     """Greedy decoding of many prompts, ``batch_size`` at a time, one KV cache per batch.
 
@@ -149,6 +153,14 @@ def greedy_generate_batch(
     stops on its own EOS, token count or budget; finished rows leave the batch and the cache.
     A row's ``wall_time_s`` runs from its batch's start to its own stop, and the time budget
     applies to that span, as it would to the row decoded alone.
+
+    Stop strings (HumanEval's ``"\\ndef"``, a chat template's multi-token end of turn): after each
+    token a row decodes only its last few tokens (as many as the longest stop string has UTF-8
+    bytes, plus 4: every token adds at least one byte, so a stop string completed by this token
+    lies in that tail) and leaves the batch once a stop string occurs there. Its ``token_ids``
+    keep every token generated (the cost was paid), and its ``text`` is cut where the first stop
+    string starts — the text one-at-a-time decoding gives, cut at its first stop string (a test
+    holds the two equal on a trained model).
 
     Args:
         model: the decoder.
@@ -160,6 +172,7 @@ def greedy_generate_batch(
         time_budget_s: per-row budget, see above.
         seed: see :func:`greedy_generate`.
         batch_size: rows decoded together.
+        stop_strings: texts that end a row (need ``tokenizer``); empty → none.
 
     Returns:
         One :class:`GenerationResult` per prompt, in the order given.
@@ -173,6 +186,10 @@ def greedy_generate_batch(
         raise UsageError(f"time budget must be positive, got {time_budget_s}")
     if batch_size < 1:
         raise UsageError(f"batch_size must be ≥ 1, got {batch_size}")
+    stop_strings = tuple(s for s in stop_strings if s)
+    if stop_strings and tokenizer is None:
+        raise UsageError("stop strings need a tokenizer to decode the generated text")
+    stopped = _stop_check(tokenizer, stop_strings) if stop_strings else None
     if getattr(model, "engine", "reference") != "reference":
         batch_size = 1  # the transformers engine (model/hf_engine.py) has no left-padded forward
     encoded = [encode_prompt(p, tokenizer) for p in prompts]
@@ -192,10 +209,12 @@ def greedy_generate_batch(
     for at in range(0, len(order), batch_size):
         rows = order[at : at + batch_size]
         batch = _decode_batch(
-            model, [encoded[i] for i in rows], max_new_tokens, stops, time_budget_s, seed
+            model, [encoded[i] for i in rows], max_new_tokens, stops, time_budget_s, seed, stopped
         )
         for i, (out, reason, latencies, wall) in zip(rows, batch, strict=True):
             text = None if tokenizer is None else tokenizer.decode(out, skip_special_tokens=False)
+            if text is not None and stop_strings:
+                text = cut_at_stop(text, stop_strings)
             results[i] = GenerationResult(
                 prompt_ids=tuple(encoded[i]),
                 token_ids=tuple(out),
@@ -211,6 +230,23 @@ def greedy_generate_batch(
     return [results[i] for i in range(len(encoded))]
 
 
+def cut_at_stop(text: str, stop_strings: Sequence[str]) -> str:
+    """``text`` up to where the first of ``stop_strings`` starts (whole when none occurs)."""
+    cut = min((i for s in stop_strings if s and (i := text.find(s)) >= 0), default=-1)
+    return text if cut < 0 else text[:cut]
+
+
+def _stop_check(tokenizer: Any, stop_strings: tuple[str, ...]) -> Callable[[list[int]], bool]:
+    """Whether a row's tokens end in text holding a stop string (decoding only their tail)."""
+    window = max(len(s.encode("utf-8")) for s in stop_strings) + 4
+
+    def stopped(ids: list[int]) -> bool:
+        tail = tokenizer.decode(ids[-window:], skip_special_tokens=False)
+        return any(s in tail for s in stop_strings)
+
+    return stopped
+
+
 def _decode_batch(
     model: DecoderModel,
     prompts: list[list[int]],
@@ -218,6 +254,7 @@ def _decode_batch(
     stops: set[int],
     time_budget_s: float | None,
     seed: int,
+    stopped: Callable[[list[int]], bool] | None = None,
 ) -> list[tuple[list[int], str, list[float], float]]:
     """Decode one left-padded batch: per row (tokens, stop reason, latencies, wall seconds)."""
     import torch
@@ -252,6 +289,9 @@ def _decode_batch(
                     done[i] = (STOP_EOS, now - start)
                     continue
                 outs[i].append(token)
+                if stopped is not None and stopped(outs[i]):
+                    done[i] = (STOP_STRING, now - start)
+                    continue
                 if time_budget_s is not None and now - start >= time_budget_s:
                     done[i] = (STOP_TIME_BUDGET, now - start)
                     continue

@@ -81,21 +81,22 @@ class OutputCheck:
         return self.rule is None
 
 
-def strip_thinking_blocks(text: str) -> str:
-    """Remove ``<think>…</think>`` blocks; an unclosed ``<think>`` removes the rest.
+def split_thinking(text: str) -> tuple[str, bool]:
+    """Remove ``<think>…</think>`` blocks; say whether one was left unclosed.
 
-    ``apr qa`` strips reasoning blocks before verifying output (GATES.md §3.1.3); an unclosed
-    block means the model ran out of tokens while reasoning, which leaves nothing to check.
+    ``apr qa`` strips reasoning blocks before verifying output (GATES.md §3.1.2); an unclosed
+    block means the model ran out of tokens while reasoning, and golden_output fails it.
 
     Args:
         text: model output.
 
     Returns:
-        The text without reasoning blocks.
+        The text without reasoning blocks (an unclosed one removes the rest), and whether a
+        block was unclosed.
     """
     text = _THINK.sub("", text)
     cut = text.find("<think>")
-    return text if cut < 0 else text[:cut]
+    return (text, False) if cut < 0 else (text[:cut], True)
 
 
 def _repeated_fragment(data: bytes) -> tuple[bytes, int] | None:

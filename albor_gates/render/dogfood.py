@@ -125,6 +125,7 @@ def context(dogfood: Mapping[str, Any], ship: Mapping[str, Any] | None) -> dict[
         "reason": reason,
         "ship": ship,
         "gates": gates,
+        "ship_gates": ship_gates,
         "mark": MARK,
         "sections": sections,
         "sections_passed": sum(1 for s in sections if s["state"] != "not passed"),

@@ -270,8 +270,9 @@ def test_tokenizer_config(tmp_path: Path, artifact_error: ErrorOf) -> None:
     assert cfg.tokenizer_class == "Qwen2Tokenizer" and cfg.model_max_length == 131072
     assert cfg.bos_token is None and cfg.eos_token == "<|im_end|>"
     assert cfg.pad_token == "<|endoftext|>" and cfg.unk_token is None
-    assert cfg.chat_template == "D"
+    assert cfg.chat_template == "D" and cfg.chat_template_path == path
     assert cfg.added_tokens_decoder == {151643: "<|endoftext|>"}
+    assert cfg.named_tokens == {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
     write_json(path, {"added_tokens_decoder": {"x": {"content": "a"}}})
     assert artifact_error(read_tokenizer_config, path) == (
         f'{path}: tokenizer_config.json key \'added_tokens_decoder.x\' is {{"content": "a"}} (a '
@@ -283,6 +284,23 @@ def test_tokenizer_config(tmp_path: Path, artifact_error: ErrorOf) -> None:
         f"{path}: tokenizer_config.json key 'eos_token' is 5 (a JSON integer), expected a token "
         f"string or an AddedToken object with 'content': re-save the tokenizer with transformers "
         f"(save_pretrained)"
+    )
+
+
+def test_a_chat_template_saved_beside_the_config(tmp_path: Path, artifact_error: ErrorOf) -> None:
+    """transformers ≥ 4.43 saves the template as chat_template.jinja; the key wins when both."""
+    path = write_json(tmp_path / "tokenizer_config.json", {"eos_token": "</s>"})
+    assert read_tokenizer_config(path).chat_template is None
+    jinja = tmp_path / "chat_template.jinja"
+    jinja.write_text("{{ messages[0]['content'] }}", encoding="utf-8")
+    cfg = read_tokenizer_config(path)
+    assert (cfg.chat_template, cfg.chat_template_path) == ("{{ messages[0]['content'] }}", jinja)
+    write_json(path, {"chat_template": "K"})
+    assert read_tokenizer_config(path).chat_template_path == path
+    write_json(path, {})
+    jinja.write_bytes(b"{{ \xff }}")
+    assert artifact_error(read_tokenizer_config, path) == (
+        f"{jinja}: byte 3 is not UTF-8: re-save the tokenizer with transformers (save_pretrained)"
     )
 
 

@@ -207,6 +207,12 @@ def cli_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fakes(tmp_path_factory.mktemp("cli-tools"))
 
 
+@pytest.fixture(scope="session")
+def example_release() -> Path:
+    """The bundled trained example release (examples/albor-tiny-v1); copy it before editing."""
+    return Path(__file__).resolve().parents[2] / "examples" / "albor-tiny-v1"
+
+
 @pytest.mark.parametrize("case", load_cases())
 def test_case(case: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest) -> None:
     for req in case.get("requires", []):

@@ -132,6 +132,31 @@ def test_the_example_evidence_is_judged(shipped) -> None:
             "  - ❌ `AC-SHIP2-008-RECOMPUTED` FAIL — pass@1 0 ± 0 % (95% interval \\[0, 0\\] "
             "over 4 prompts), entirely outside ≤ 100 and ≥ 5\n" in doc
         )
+        # §2 sets the two figures side by side
+        section2 = doc.split("## 2. ")[1].split("## 3. ")[0]
+        assert "| logged | `AC-SHIP2-008` | ❌ FAIL | pass@1 0 %, must be ≥ 5 |" in section2
+        assert "| computed | `AC-SHIP2-008-RECOMPUTED` | ❌ FAIL | pass@1 0 ± 0 %" in section2
+        assert "(0 of 4 problems passed, each run in the sandbox) |" in section2
+        assert "| agreement | `AC-SHIP2-008-RECOMPUTED-VS-LOGGED` | ✅ PASS |" in section2
+    # golden output: apr qa's ChatML cases through the release's own chat template (issue 15)
+    golden = g["DF-5-GOLDEN-RECOMPUTED"]
+    assert (golden["status"], golden["value"], golden["effect"]) == ("FAIL", 2, "WARN")
+    assert golden["details"]["end_of_turn"] == "<|im_end|>"
+    assert [c["rendered"] for c in golden["details"]["cases"]] == [
+        "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+        "<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n",
+    ]
+    assert g["DF-5-GOLDEN-RECOMPUTED-VS-LOGGED"]["status"] == "FAIL"  # apr qa logged a PASS
+    section5 = shipped[2]["dogfood-verdict.md"].split("## 5. ")[1].split("## 6. ")[0]
+    assert (
+        "Golden output: apr qa logged ✅ PASS (`DF-5-QA-GOLDEN-OUTPUT`); computed from the "
+        "weights ❌ FAIL (`DF-5-GOLDEN-RECOMPUTED`: 2 of 2 cases failed)" in section5
+    )
+    assert (
+        "| &lt;\\|im_start\\|&gt;user\\nWhat is 2+2?&lt;\\|im_end\\|&gt;\\n&lt;\\|im_start\\|&gt;"
+        "assistant\\n | cpu | " in section5
+    )
+    assert "(step: gibberish) |" in section5
     assert s["AC-SHIP2-011"]["status"] == "PASS"  # the fixed-seed replay matches bit for bit
     assert s["TRAIN-CHINCHILLA"]["status"] == "FAIL" and s["TRAIN-CHINCHILLA"]["effect"] == "WARN"
     assert s["TRAIN-CHINCHILLA"]["overrides"][0]["changed"] == ["severity", "params"] or s[

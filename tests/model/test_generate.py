@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,12 +10,13 @@ import pytest
 from albor_gates.errors import UsageError
 from albor_gates.model.bench import measure_throughput
 from albor_gates.model.decoder import load_model
-from albor_gates.model.generate import greedy_generate, greedy_generate_batch
+from albor_gates.model.generate import cut_at_stop, greedy_generate, greedy_generate_batch
 from albor_gates.model.textcheck import check_output
 
 torch = pytest.importorskip("torch")
 
 PROMPT = [5, 17, 3, 44, 60, 2]
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "albor-tiny-v1"
 
 
 def test_greedy_tokens_equal_transformers_generate(random_model: Any) -> None:
@@ -163,3 +165,58 @@ def test_batched_generation_refuses_bad_arguments(random_model: Any) -> None:
         "prompt (79 tokens) + max_new_tokens (50) = 129 exceeds max_position_embeddings 128 "
         f"({path / 'config.json'})"
     )
+
+
+def test_batched_stop_strings_equal_one_at_a_time_cut_on_the_bundled_model() -> None:
+    from tokenizers import Tokenizer
+
+    model = load_model(EXAMPLE, "cpu")
+    tok = Tokenizer.from_file(str(EXAMPLE / "tokenizer.json"))
+    prompts = _prompts(tok, 12) + ["def fibonacci(n):", "class Stack:\n    def push(self, x):"]
+    stops = ("\ndef", "\nclass", "\n#", "\nif", "\nprint", "(self")
+    alone = [greedy_generate(model, p, tokenizer=tok, max_new_tokens=40) for p in prompts]
+    for batch_size in (16, 3):
+        batched = greedy_generate_batch(
+            model,
+            prompts,
+            tokenizer=tok,
+            max_new_tokens=40,
+            batch_size=batch_size,
+            stop_strings=stops,
+        )
+        assert [g.text for g in batched] == [cut_at_stop(a.text or "", stops) for a in alone]
+        for g, a in zip(batched, alone, strict=True):
+            assert g.token_ids == a.token_ids[: len(g.token_ids)]
+            if g.stop_reason == "stop_string":
+                # the row left at the very token that completed its first stop string
+                before = tok.decode(list(g.token_ids[:-1]), skip_special_tokens=False)
+                full = tok.decode(list(g.token_ids), skip_special_tokens=False)
+                assert cut_at_stop(before, stops) == before and cut_at_stop(full, stops) != full
+            else:
+                assert (g.token_ids, g.stop_reason) == (a.token_ids, a.stop_reason)
+    reasons = [g.stop_reason for g in batched]
+    assert "stop_string" in reasons and set(reasons) - {"stop_string"}  # both kinds of row
+
+
+def test_stop_strings_need_a_tokenizer(random_model: Any) -> None:
+    path, _ = random_model("qwen2")
+    with pytest.raises(UsageError) as err:
+        greedy_generate_batch(load_model(path, "cpu"), [PROMPT], stop_strings=["\n"])
+    assert str(err.value) == "stop strings need a tokenizer to decode the generated text"
+
+
+def test_a_stop_string_made_of_many_tokens_is_seen_from_the_tail_only(random_model: Any) -> None:
+    """The tail window covers a stop string split over one token per byte."""
+    from tokenizers import Tokenizer, models
+
+    path, _ = random_model("qwen2")
+    model = load_model(path, "cpu")
+    free = greedy_generate(model, PROMPT, max_new_tokens=10, ignore_eos=True)
+    # a character-per-id vocabulary: the stop string is the text of generated tokens 3..7
+    chars = {f"c{i}": i for i in range(model.config.vocab_size)}
+    tok = Tokenizer(models.WordLevel(chars, unk_token="c0"))
+    stop = tok.decode(list(free.token_ids[3:8]))
+    got = greedy_generate_batch(
+        model, [PROMPT], tokenizer=tok, max_new_tokens=10, ignore_eos=True, stop_strings=[stop]
+    )[0]
+    assert (got.stop_reason, got.token_ids) == ("stop_string", free.token_ids[:8])

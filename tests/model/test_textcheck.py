@@ -12,7 +12,7 @@ from albor_gates.model.textcheck import (
     count_syntax_errors,
     gibberish_reason,
     python_validity,
-    strip_thinking_blocks,
+    split_thinking,
 )
 
 
@@ -72,9 +72,10 @@ def test_fffd_density_rule_alone() -> None:
 
 
 def test_strip_thinking_blocks() -> None:
-    assert strip_thinking_blocks("<think>2+2=4</think>4") == "4"
-    assert strip_thinking_blocks("<think>a</think>Hello <think>b</think>world") == "Hello world"
-    assert strip_thinking_blocks("<think>never closed") == ""
+    assert split_thinking("<think>2+2=4</think>4") == ("4", False)
+    assert split_thinking("<think>a</think>Hello <think>b</think>world") == ("Hello world", False)
+    assert split_thinking("<think>never closed") == ("", True)
+    assert split_thinking("4 <think>cut") == ("4 ", True)
 
 
 @settings(max_examples=300, deadline=None)
