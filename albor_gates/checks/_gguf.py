@@ -31,6 +31,7 @@ from albor_gates.checks._decoder import _is_gguf, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError
 from albor_gates.formats.gguf_names import QUANTS
+from albor_gates.model.llama_engine import INSTALL as LLAMA_INSTALL
 
 T = TypeVar("T")
 
@@ -50,9 +51,7 @@ CANARY_PROMPTS: tuple[str, ...] = (
 
 #: What to run when an optional consumer is not installed.
 INSTALL = {
-    "llama": "pip install 'albor-gates[llama]' (llama-cpp-python; it compiles llama.cpp from "
-    "source with cmake and a C++ compiler: about 7 minutes on 2 cores, or install a prebuilt "
-    "wheel with --find-links)",
+    "llama": LLAMA_INSTALL,
     "transformers": "pip install 'albor-gates[transformers]'",
 }
 
