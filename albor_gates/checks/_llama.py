@@ -63,6 +63,12 @@ def llama_completions(
     """
     from albor_gates.model.llama_engine import complete
 
+    device = ctx.settings.requested_device
+    if device not in ("auto", "cpu"):  # a device asked for and not used is never silent
+        raise EvidenceError(
+            f"{view.path}: llama.cpp runs this {view.raw.architecture} GGUF on the CPU "
+            f"(n_gpu_layers 0), not on --device {device}; run with --device cpu or auto"
+        )
     longest = max((len(p.encode("utf-8")) for p in prompts), default=0)
     # A token covers at least one byte, so this context fits every prompt (BOS included) with
     # max_new_tokens, and no more than the model was trained for.

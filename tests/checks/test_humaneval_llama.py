@@ -8,6 +8,7 @@ value is passed/total, and that the report says whose number it is.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -104,4 +105,45 @@ def test_without_llama_cpp_python_a_gemma3_gguf_is_skipped_with_the_pip_line(
         "llama-cpp-python is not installed: pip install 'albor-gates[llama]' (llama-cpp-python; "
         "it compiles llama.cpp from source with cmake and a C++ compiler: about 7 minutes on 2 "
         "cores, or install a prebuilt wheel with --find-links)"
+    )
+
+
+@LLAMA
+def test_gates_verify_gguf_humaneval_runs_gemma3_through_llama_cpp(
+    gates: Any, gemma_gguf: Path
+) -> None:
+    r = gates(
+        "verify",
+        str(gemma_gguf),
+        "--device",
+        "cpu",
+        "--humaneval",
+        "--max-problems",
+        "1",
+        "-f",
+        "json",
+    )
+    assert r.code in (0, 1), r.err  # a verdict (pass@1 of one problem decides which)
+    gate = {g["id"]: g for g in json.loads(r.out)["gates"]}["HUMANEVAL-PASS-AT-1"]
+    assert gate["status"] in ("PASS", "FAIL"), gate["message"]
+    d = gate["details"]
+    assert (d["engine"], d["gguf_architecture"], d["problems"]) == ("llama.cpp", "gemma3", 1)
+    assert [x["task_id"] for x in d["results"]] == ["HumanEval/0"]
+
+
+def test_a_gpu_asked_for_is_refused_not_silently_replaced_by_the_cpu() -> None:
+    from types import SimpleNamespace
+
+    from albor_gates.checks._llama import llama_completions
+    from albor_gates.checks.eval_humaneval import Params
+    from albor_gates.errors import EvidenceError
+    from albor_gates.settings import RunSettings
+
+    ctx: Any = SimpleNamespace(settings=RunSettings(device="cuda:0"))
+    view: Any = SimpleNamespace(path=Path("m.gguf"), raw=SimpleNamespace(architecture="gemma3"))
+    with pytest.raises(EvidenceError) as e:
+        llama_completions(ctx, view, ["def f():"], Params(), ())
+    assert str(e.value) == (
+        "m.gguf: llama.cpp runs this gemma3 GGUF on the CPU (n_gpu_layers 0), not on "
+        "--device cuda:0; run with --device cpu or auto"
     )
