@@ -233,7 +233,7 @@ def complete(
             pass_env=_PASS_ENV,
             on_stdout=lines.feed,
         )
-    events = _events(res.stdout)
+    events = lines.events
     head = {k: v for e in events if "i" not in e for k, v in e.items()}
     if "load_error" in head:
         why = error_line(head.get("log", "")) or head["load_error"]
@@ -256,31 +256,30 @@ def complete(
 
 
 class _Lines:
-    """Counts the child's per-prompt lines as the bytes arrive (for the progress report)."""
+    """The child's JSON lines, parsed as the bytes arrive (all of them: the capture is capped).
+
+    Each per-prompt line drives the progress report; a line cut short by a kill is dropped.
+    """
 
     def __init__(self, report: Callable[[int], object]) -> None:
         self.report = report
         self.pending = b""
+        self.events: list[dict[str, Any]] = []
         self.done = 0
 
     def feed(self, chunk: bytes) -> None:
-        *complete_lines, self.pending = (self.pending + chunk).split(b"\n")
-        for line in complete_lines:
-            if line.startswith(_MARK.encode()) and b'"i": ' in line:
+        *whole, self.pending = (self.pending + chunk).split(b"\n")
+        for line in whole:
+            if not line.startswith(_MARK.encode()):
+                continue
+            try:
+                event = json.loads(line[len(_MARK) :])
+            except json.JSONDecodeError:
+                continue
+            self.events.append(event)
+            if "i" in event:
                 self.done += 1
                 self.report(self.done)
-
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    """The child's JSON lines, in order; a line cut by a kill is dropped."""
-    out = []
-    for line in stdout.splitlines():
-        if line.startswith(_MARK):
-            try:
-                out.append(json.loads(line[len(_MARK) :]))
-            except json.JSONDecodeError:
-                continue  # the last line of a killed child may be cut off
-    return out
 
 
 def _completion(e: dict[str, Any]) -> Completion:
