@@ -40,9 +40,6 @@ INSTALL = (
     "cmake and a C++ compiler: about 7 minutes on 2 cores, or install a prebuilt wheel with "
     "--find-links)"
 )
-#: ``stop_reason`` values: a stop sequence or llama.cpp's end-of-generation token, the
-#: ``max_tokens`` limit, the per-prompt time budget.
-STOP, LENGTH, TIME_BUDGET = "stop", "max_tokens", "time_budget"
 _MARK = "ALBOR-GATES-LLAMA-LINE "
 # The variables the child needs from ours: where the package and its shared library are.
 _PASS_ENV = ("PYTHONPATH", "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "LLAMA_CPP_LIB")
