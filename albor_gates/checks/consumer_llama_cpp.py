@@ -55,6 +55,7 @@ from albor_gates.checks._gguf import (
 )
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import CheckSkipped, EvidenceError
+from albor_gates.model.llama_engine import error_line
 
 KIND = "consumer.llama_cpp"
 VERSION = 1
@@ -128,18 +129,6 @@ class Params(CheckParams):
     timeout_s: float = Field(120.0, gt=0)
 
 
-def _error_line(log: str) -> str:
-    """The most telling line of llama.cpp's log: the last one that names an error."""
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    # "llama_model_load: error loading model: <why>" comes before the generic "failed to
-    # load model", so an error line wins over a failure line.
-    for word in ("error", "failed"):
-        for ln in reversed(lines):
-            if word in ln.lower():
-                return ln
-    return lines[-1] if lines else ""
-
-
 def _run(path: Path, p: Params, ids: list[list[int]]) -> dict[str, Any]:
     """Run llama.cpp in a child process; its outputs, or why it could not run."""
     import numpy as np
@@ -173,7 +162,7 @@ def _run(path: Path, p: Params, ids: list[list[int]]) -> dict[str, Any]:
                 if logits.is_file():
                     out["logits"] = np.load(logits, allow_pickle=False)
                 return out
-    tail = _error_line(res.stderr) or res.stderr.strip()[-300:]
+    tail = error_line(res.stderr) or res.stderr.strip()[-300:]
     return {"crash": f"llama.cpp {res.describe_end()}" + (f": {tail}" if tail else "")}
 
 
@@ -227,7 +216,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
     )
     base = {"gguf": g.label, "llama_cpp_python": version}
     if "crash" in r or "load_error" in r:
-        why = r.get("crash") or _error_line(r.get("log", "")) or r["load_error"]
+        why = r.get("crash") or error_line(r.get("log", "")) or r["load_error"]
         return Measurement(
             n if params.measure == "failures" else math.nan,
             subject=subject,

@@ -12,6 +12,13 @@ check(entry_point)`` runs in the sandbox (:mod:`albor_gates.sandbox`: a separate
 problem with CPU, memory, file-size and process limits, a fresh folder, an empty environment,
 no network where the OS allows, a wall timeout) — never in the ``gates`` process.
 
+A ``model`` that is a GGUF file of an architecture the reference decoder does not implement
+(gemma3, ...) is completed by llama.cpp instead (``pip install 'albor-gates[llama]'``, else
+SKIPPED; :mod:`albor_gates.checks._llama`): one child process loads it once, with the GGUF's
+own tokenizer, the same stop sequences and ``max_new_tokens``, ``threads`` CPU threads
+(default: every CPU the run may use) and ``time_budget_s`` per prompt. The details then say
+``engine: llama.cpp``, llama-cpp-python's version and the GGUF's architecture and file type.
+
 The value is pass@1 in % (one greedy sample per problem: the share that passed). Every
 problem's result is in the details (``passed`` / ``failed`` / ``timeout`` / ``killed``, the
 reason, the completion's first 200 characters), with ``samples`` (100 or 0 per problem,
@@ -39,6 +46,7 @@ from pydantic import Field
 
 from albor_gates.checks import evidence
 from albor_gates.checks._decoder import environment_details, load_decoder, load_tokenizer
+from albor_gates.checks._llama import llama_completions, llama_gguf
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import CheckSkipped, EvidenceError
 
@@ -65,6 +73,7 @@ class Params(CheckParams):
     batch_size: int = Field(16, ge=1)
     timeout_s: float = Field(10.0, gt=0, le=600)
     memory_mib: int = Field(1024, ge=64)
+    threads: int | None = Field(None, ge=1)  # llama.cpp's CPU threads (a GGUF only it runs)
 
 
 def bundled_problems() -> list[dict[str, Any]]:
@@ -157,7 +166,15 @@ def measure(ctx: Context, params: Params) -> Measurement:
     problems = choose(
         _problems(ctx), ctx.settings.max_problems or params.max_problems, params.subset
     )
-    completions, model = _complete(ctx, params, problems)
+    gguf = llama_gguf(ctx)
+    if gguf is not None:  # an architecture only llama.cpp runs (gemma3, ...): checks/_llama.py
+        # llama.cpp's own `stop=` cuts each text at its first stop sequence, as the harness does
+        completions, env = llama_completions(
+            ctx, gguf, [pr["prompt"] for pr in problems], params, STOP_SEQUENCES
+        )
+    else:
+        completions, model = _complete(ctx, params, problems)
+        env = environment_details(model)
     limits = Limits(
         wall_s=params.timeout_s, cpu_s=max(1, int(params.timeout_s)), memory_mib=params.memory_mib
     )
@@ -199,7 +216,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
         "samples_stat": "mean",
         "max_new_tokens": params.max_new_tokens,
         "stop_sequences": list(STOP_SEQUENCES),
-        **environment_details(model),
+        **env,
     }
     return Measurement(
         round(value, 3),

@@ -46,6 +46,7 @@ TITLE = "Greedy answers to chat prompts, rendered by the model's chat template, 
 ROLES = ("model",)
 OPTIONAL_ROLES: tuple[str, ...] = ("tokenizer",)
 NEEDS: frozenset[str] = frozenset({"torch"})
+EXTRAS: tuple[str, ...] = ("model",)
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 RULE_UNCLOSED_THINK = "unclosed_think"
 
