@@ -15,6 +15,21 @@ Rows (``--rows``, default all):
   page cache, against numpy's ``uint64`` sum of the same bytes (the memory floor). Goal ≥ 0.5 ×.
 * ``scan_bf16_cold``: the same with the file evicted from the page cache before each side
   (``posix_fadvise(DONTNEED)`` on that one file), so both read from the disk.
+* ``val_loss_vs_transformers``: tokens/s of the val loss the ``eval.val_loss`` kind computes
+  (:func:`~albor_gates.model.evaluate.evaluate_loss` with the kind's default batch and chunk
+  sizes) against transformers' ``AutoModelForCausalLM`` forward on the same batches plus
+  ``F.cross_entropy``, both fp32 under ``inference_mode`` on the same threads, over
+  ``--windows`` × 512 windows of seeded random ids. The model is a SmolLM-135M-shaped Llama
+  (random init, seed 0; no 135M checkpoint can be downloaded here) saved once into
+  ``$ALBOR_GATES_CACHE/bench``. The losses are checked equal (1e-6 relative) before timing;
+  loading is excluded on both sides (its seconds are recorded). Goal ≥ 1.3 ×.
+* ``decode_vs_transformers``: 128 greedy tokens through
+  :func:`~albor_gates.model.generate.greedy_generate` against transformers
+  ``generate(do_sample=False, max_new_tokens=128, min_new_tokens=128)`` with its KV cache, same
+  model and a 16-token seeded prompt; the tokens are checked identical first. Goal ≥ 1.5 ×.
+* ``val_loss_vs_transformers_tiny`` / ``decode_vs_transformers_tiny``: the same on the bundled
+  trained ``examples/albor-tiny-v1`` (real checkpoint, real text: this package's Python source
+  through its tokenizer); the model is small, so these rows measure per-call overheads.
 
 Each side is timed ``--reps`` times (≥ 5), alternating which goes first; a ratio is the median
 of the per-pair ratios (load drift on a shared machine cancels within a pair) and the noise is
@@ -85,6 +100,17 @@ def row(
     return out
 
 
+def _rate(fn: Callable[[], Any], count: float) -> Callable[[], float]:
+    """A timed call of ``fn`` that returns ``count`` per second."""
+
+    def run() -> float:
+        t = time.perf_counter()
+        fn()
+        return count / (time.perf_counter() - t)
+
+    return run
+
+
 def bench_batched_generation(reps: int) -> dict[str, Any]:
     """32 prompts × 64 tokens: one batch vs one prompt at a time."""
     from tokenizers import Tokenizer
@@ -110,15 +136,7 @@ def bench_batched_generation(reps: int) -> dict[str, Any]:
         raise SystemExit("batched generation differs from one-at-a-time decoding")
     tokens = sum(g.new_tokens for g in ref)
 
-    def rate(fn: Callable[[], Any]) -> Callable[[], float]:
-        def run() -> float:
-            t = time.perf_counter()
-            fn()
-            return tokens / (time.perf_counter() - t)
-
-        return run
-
-    a, b, r = paired(rate(batched), rate(alone), reps)
+    a, b, r = paired(_rate(batched, tokens), _rate(alone, tokens), reps)
     return row(
         "batched_generation",
         "tok/s",
@@ -248,6 +266,200 @@ def _scan_row(dtype: str, cold: bool, reps: int, mb: int) -> dict[str, Any]:
     )
 
 
+SMOL = "smollm-135m-shape"
+
+
+def _smollm_shape() -> Path:
+    """A SmolLM-135M-shaped Llama (random init, seed 0), saved once into the bench cache.
+
+    No 135M checkpoint can be downloaded here, so the shape is rebuilt with transformers: hidden
+    576, 30 layers, 9 heads / 3 KV heads, intermediate 1536, vocab 49152, tied embeddings.
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    path = SCAN_CACHE / "bench" / SMOL
+    if (path / "model.safetensors").exists():
+        return path
+    config = LlamaConfig(
+        hidden_size=576,
+        num_hidden_layers=30,
+        num_attention_heads=9,
+        num_key_value_heads=3,
+        intermediate_size=1536,
+        vocab_size=49152,
+        tie_word_embeddings=True,
+        max_position_embeddings=2048,
+        rope_theta=10000.0,
+        rms_norm_eps=1e-5,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(str(path) + ".tmp", safe_serialization=True)
+    os.replace(str(path) + ".tmp", path)
+    return path
+
+
+def _both(path: Path, real: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """Our decoder and transformers' model of one checkpoint, fp32 on the CPU, load timed.
+
+    Returns the two models and the row's facts about them: which checkpoint (``real``: a
+    trained public one; else the random-init shape) and the load seconds, which every timed
+    figure excludes on both sides.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from albor_gates.model.decoder import load_model
+
+    t = time.perf_counter()
+    ours = load_model(path, "cpu", torch.float32)
+    mid = time.perf_counter()
+    hf = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    end = time.perf_counter()
+    return (
+        ours,
+        hf,
+        {
+            "model": str(path.relative_to(ROOT)) if real else SMOL + " (random init, seed 0)",
+            "real_checkpoint": real,
+            "load_excluded": True,
+            "load_s_ours": mid - t,
+            "load_s_transformers": end - mid,
+        },
+    )
+
+
+def _windows(path: Path, vocab: int, count: int, seq_len: int) -> tuple[Any, str]:
+    """``count`` windows of ``seq_len``: the tiny model's own text, else seeded random ids."""
+    import numpy as np
+
+    from albor_gates.model.tokens import TokenSource, load_tokens, make_windows
+
+    need = count * seq_len + 1
+    if (path / "tokenizer.json").exists():
+        text = sorted((ROOT / "albor_gates").rglob("*.py"))
+        corpus = SCAN_CACHE / "bench" / "val-corpus.py"
+        corpus.parent.mkdir(parents=True, exist_ok=True)
+        corpus.write_text("\n".join(f.read_text() for f in text))
+        src = load_tokens(corpus, tokenizer=path / "tokenizer.json", max_tokens=need)
+        what = "albor_gates/**/*.py tokenized with the model's tokenizer"
+    else:
+        ids = np.random.default_rng(0).integers(0, vocab, need, dtype=np.int64)
+        src = TokenSource("random", "npy", ids, need)
+        what = f"ids drawn uniformly from the vocabulary (numpy seed 0, {need} tokens)"
+    return make_windows(src, seq_len, vocab_size=vocab), what
+
+
+def _val_loss_row(name: str, path: Path, reps: int, count: int, real: bool) -> dict[str, Any]:
+    """Val loss through ``evaluate_loss`` vs transformers forward + ``F.cross_entropy``."""
+    import torch
+    import torch.nn.functional as F
+
+    from albor_gates.checks.eval_val_loss import Params
+    from albor_gates.model.evaluate import evaluate_loss
+
+    ours, hf, facts = _both(path, real)
+    seq_len = min(512, ours.config.max_position_embeddings)
+    windows, what = _windows(path, ours.config.vocab_size, count, seq_len)
+    # the eval.val_loss kind's defaults (its Params), so the row times what a spec runs
+    batch, chunk = Params().batch_size, Params().chunk_size
+
+    def theirs() -> float:
+        total, n = 0.0, 0
+        with torch.inference_mode():
+            for b in range(0, len(windows), batch):
+                inputs, targets = windows.batch(range(b, min(b + batch, len(windows))))
+                logits = hf(input_ids=inputs, use_cache=False).logits.float()
+                total += float(
+                    F.cross_entropy(
+                        logits.view(-1, logits.shape[-1]), targets.view(-1), reduction="sum"
+                    )
+                )
+                n += int(targets.numel())
+        return total / n
+
+    def mine() -> float:
+        return evaluate_loss(ours, windows, batch_size=batch, chunk_size=chunk).loss
+
+    a, b = mine(), theirs()
+    if abs(a - b) > 1e-6 * abs(b):
+        raise SystemExit(f"{name}: val loss {a!r} differs from transformers' {b!r} beyond 1e-6")
+    tokens = windows.scored_tokens
+
+    x, y, r = paired(_rate(mine, tokens), _rate(theirs, tokens), reps)
+    return row(
+        name,
+        "tok/s",
+        x,
+        y,
+        r,
+        tokens=what,
+        windows=len(windows),
+        seq_len=seq_len,
+        batch_size=batch,
+        chunk_size=chunk,
+        loss=a,
+        loss_transformers=b,
+        **facts,
+        baseline_name="transformers AutoModelForCausalLM forward + F.cross_entropy (fp32)",
+        goal=1.3,
+    )
+
+
+def _decode_row(name: str, path: Path, reps: int, real: bool) -> dict[str, Any]:
+    """128 greedy tokens: ``greedy_generate`` vs transformers ``generate`` (its KV cache)."""
+    import numpy as np
+    import torch
+
+    from albor_gates.model.generate import greedy_generate
+
+    ours, hf, facts = _both(path, real)
+    new = 128
+    if real:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+        prompt = tok.encode("def fibonacci(n):\n    ", add_special_tokens=False).ids
+    else:
+        prompt = np.random.default_rng(1).integers(0, ours.config.vocab_size, 16).tolist()
+    ids = torch.tensor([prompt])
+
+    def mine() -> list[int]:
+        return list(greedy_generate(ours, prompt, max_new_tokens=new, ignore_eos=True).token_ids)
+
+    def theirs() -> list[int]:
+        with torch.inference_mode():
+            out = hf.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                do_sample=False,
+                max_new_tokens=new,
+                min_new_tokens=new,
+                pad_token_id=0,
+            )
+        return [int(i) for i in out[0, len(prompt) :]]
+
+    a, b = mine(), theirs()
+    if a != b:
+        raise SystemExit(f"{name}: greedy tokens differ from transformers' generate")
+
+    x, y, r = paired(_rate(mine, new), _rate(theirs, new), reps)
+    return row(
+        name,
+        "tok/s",
+        x,
+        y,
+        r,
+        prompt_tokens=len(prompt),
+        new_tokens=new,
+        **facts,
+        baseline_name="transformers generate(do_sample=False, min_new_tokens=128), fp32",
+        goal=1.5,
+    )
+
+
 ROWS: dict[str, Callable[[int], dict[str, Any]]] = {
     "batched_generation": bench_batched_generation,
     "quantize_q4_k": lambda reps: _quant_row("Q4_K", reps),
@@ -255,8 +467,21 @@ ROWS: dict[str, Callable[[int], dict[str, Any]]] = {
     "scan_bf16_warm": lambda reps: _scan_row("bf16", False, reps, SCAN_MB),
     "scan_f32_warm": lambda reps: _scan_row("f32", False, reps, SCAN_MB),
     "scan_bf16_cold": lambda reps: _scan_row("bf16", True, reps, SCAN_MB),
+    "val_loss_vs_transformers": lambda reps: _val_loss_row(
+        "val_loss_vs_transformers", _smollm_shape(), reps, VAL_WINDOWS, real=False
+    ),
+    "val_loss_vs_transformers_tiny": lambda reps: _val_loss_row(
+        "val_loss_vs_transformers_tiny", TINY, reps, VAL_WINDOWS, real=True
+    ),
+    "decode_vs_transformers": lambda reps: _decode_row(
+        "decode_vs_transformers", _smollm_shape(), reps, real=False
+    ),
+    "decode_vs_transformers_tiny": lambda reps: _decode_row(
+        "decode_vs_transformers_tiny", TINY, reps, real=True
+    ),
 }
 SCAN_MB = 512
+VAL_WINDOWS = 15  # --windows
 
 
 def main() -> int:
@@ -264,6 +489,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--rows", default=",".join(ROWS))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--windows", type=int, default=15, help="val-loss windows of 512 tokens")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if args.reps < 5:
@@ -271,6 +497,8 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    global VAL_WINDOWS
+    VAL_WINDOWS = args.windows
     results = [ROWS[name](args.reps) for name in args.rows.split(",")]
     if args.json:
         args.json.write_text(

@@ -233,6 +233,8 @@ class DecoderModel:
         self.source = source
         self.unused_tensors = unused_tensors
         self._rope_cache: tuple[int, torch.Tensor, torch.Tensor] | None = None
+        # fp32 (the CPU policy) takes fused kernels that round as the step-by-step forms do
+        self._fp32 = str(dtype) == "torch.float32"
 
     # ------------------------------------------------------------------ helpers
 
@@ -280,7 +282,12 @@ class DecoderModel:
 
     def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         import torch
+        import torch.nn.functional as F
 
+        if self._fp32:
+            # one fused kernel instead of six passes; in fp32 it rounds as the three-step form
+            # below does (tests/model/test_decoder.py holds both equal to transformers)
+            return F.rms_norm(x, (x.shape[-1],), weight, self.config.rms_norm_eps)
         # transformers' RMSNorm: statistics in fp32, cast back, then scale (same rounding).
         xf = x.to(torch.float32)
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.config.rms_norm_eps)
@@ -298,7 +305,7 @@ class DecoderModel:
             freqs = pos[:, None] * inv[None, :]
             emb = torch.cat((freqs, freqs), dim=-1)
             cos = (emb.cos() * scale).to(self.device, self.dtype)
-            sin = (emb.sin() * scale).to(self.device, self.dtype)
+            sin = _signed((emb.sin() * scale).to(self.device, self.dtype))
             return cos, sin
         cache = self._rope_cache
         if cache is None or cache[0] < end:
@@ -313,18 +320,34 @@ class DecoderModel:
             cache = (
                 length,
                 (emb.cos() * scale).to(self.device, self.dtype),
-                (emb.sin() * scale).to(self.device, self.dtype),
+                _signed((emb.sin() * scale).to(self.device, self.dtype)),
             )
             self._rope_cache = cache
         return cache[1][start:end], cache[2][start:end]
 
     @staticmethod
     def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """RoPE, rotate-half layout: ``x·cos + (-x₂, x₁)·sin`` with ``sin`` from :func:`_signed`.
+
+        ``sin``'s first half is negated once in the table, so the rotation is a roll (one copy)
+        instead of a negation and a concatenation; negation is exact, so every value rounds as
+        transformers' ``x * cos + rotate_half(x) * sin`` does.
+        """
         import torch
 
-        half = x.shape[-1] // 2
-        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-        return x * cos + rotated * sin
+        return (x * cos).add_(torch.roll(x, x.shape[-1] // 2, -1).mul_(sin))
+
+    def _residual(
+        self, x: torch.Tensor, a: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``x + a @ wᵀ (+ bias)``; in fp32 the add is the GEMM epilogue (β = 1): one pass less."""
+        import torch
+        import torch.nn.functional as F
+
+        if not self._fp32 or bias is not None:
+            return x + F.linear(a, w, bias)
+        out = torch.addmm(x.reshape(-1, x.shape[-1]), a.reshape(-1, a.shape[-1]), w.t())
+        return out.view(x.shape)
 
     def _mask(self, start: int, t: int, total: int, window: int | None) -> torch.Tensor:
         import torch
@@ -389,24 +412,32 @@ class DecoderModel:
             masks: dict[bool, torch.Tensor | None] = {}
             if left_pad is None:
                 cos, sin = self._cos_sin(start, end)
+                cos, sin = cos[:, None], sin[:, None]  # [t, 1, hd]: broadcast over heads
             else:
                 cos, sin = self._padded_cos_sin(left_pad, start, end, masks)
             nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
             q_out, kv_out = nh * hd, nkv * hd
             for li, layer in enumerate(self._layers):
                 window = cfg.sliding_window if layer.sliding else None
-                residual = x
                 h = self._rms(x, layer.ln1)
                 qkv = F.linear(h, layer.w_qkv, layer.b_qkv)
-                q = qkv[..., :q_out].view(b, t, nh, hd)
-                k = qkv[..., q_out : q_out + kv_out].view(b, t, nkv, hd)
-                v = qkv[..., q_out + kv_out :].view(b, t, nkv, hd)
                 if layer.q_norm is not None and layer.k_norm is not None:
-                    q = self._rms(q, layer.q_norm)
-                    k = self._rms(k, layer.k_norm)
-                q = self._rotate(q.transpose(1, 2), cos, sin)
-                k = self._rotate(k.transpose(1, 2), cos, sin)
-                v = v.transpose(1, 2)
+                    q = self._rotate(
+                        self._rms(qkv[..., :q_out].view(b, t, nh, hd), layer.q_norm), cos, sin
+                    )
+                    k = self._rotate(
+                        self._rms(
+                            qkv[..., q_out : q_out + kv_out].view(b, t, nkv, hd), layer.k_norm
+                        ),
+                        cos,
+                        sin,
+                    )
+                else:
+                    # q and k side by side in the fused projection: one rotation for both
+                    qk = self._rotate(qkv[..., : q_out + kv_out].view(b, t, nh + nkv, hd), cos, sin)
+                    q, k = qk[:, :, :nh], qk[:, :, nh:]
+                q, k = q.transpose(1, 2), k.transpose(1, 2)
+                v = qkv[..., q_out + kv_out :].view(b, t, nkv, hd).transpose(1, 2)
                 if cache is not None:
                     cache.keys[li][:, :, start:end] = k
                     cache.values[li][:, :, start:end] = v
@@ -414,14 +445,13 @@ class DecoderModel:
                     v = cache.values[li][:, :, :end]
                 attn = self._attend(q, k, v, start, t, end, window, masks, layer.sliding)
                 attn = attn.transpose(1, 2).reshape(b, t, q_out)
-                x = residual + F.linear(attn, layer.w_o, layer.b_o)
-                residual = x
+                x = self._residual(x, attn, layer.w_o, layer.b_o)
                 h = self._rms(x, layer.ln2)
                 gu = F.linear(h, layer.w_gate_up, layer.b_gate_up)
                 inter = cfg.intermediate_size
                 act = F.silu(gu[..., :inter]).mul_(gu[..., inter:])  # in place: one buffer less
                 del gu
-                x = residual + F.linear(act, layer.w_down, layer.b_down)
+                x = self._residual(x, act, layer.w_down, layer.b_down)
             x = self._rms(x, self.norm)
         if cache is not None:
             cache.length = end
@@ -430,7 +460,7 @@ class DecoderModel:
     def _padded_cos_sin(
         self, left_pad: torch.Tensor, start: int, end: int, masks: dict[bool, torch.Tensor | None]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-row RoPE tables ``[batch, 1, t, head_dim]`` and the pad-aware masks."""
+        """Per-row RoPE tables ``[batch, t, 1, head_dim]`` and the pad-aware masks."""
         import torch
 
         pad = left_pad.to(torch.long)
@@ -448,7 +478,7 @@ class DecoderModel:
             if sliding and self.config.sliding_window is not None:
                 allowed = allowed & (keys > q - self.config.sliding_window)
             masks[sliding] = allowed[:, None].to(self.device)  # [batch, 1, t, end]
-        return table_cos[idx][:, None], table_sin[idx][:, None]
+        return table_cos[idx][:, :, None], table_sin[idx][:, :, None]
 
     def _attend(
         self,
@@ -530,6 +560,13 @@ class DecoderModel:
             An empty cache.
         """
         return KVCache(self, batch, capacity)
+
+
+def _signed(sin: torch.Tensor) -> torch.Tensor:
+    """A sin table with its first half negated, for :meth:`DecoderModel._rotate`."""
+    half = sin.shape[-1] // 2
+    sin[..., :half].neg_()
+    return sin
 
 
 def _element_size(dtype: torch.dtype) -> int:

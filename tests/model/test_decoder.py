@@ -193,3 +193,30 @@ def test_bf16_weights_load_as_fp32_on_cpu(random_model: Any, tmp_path: Path) -> 
     hf.to(torch.bfloat16).save_pretrained(half)
     ours = load_model(half, "cpu")
     assert ours.dtype == torch.float32 and ours.embed.dtype == torch.float32
+
+
+def test_roll_rotation_rounds_as_rotate_half() -> None:
+    from albor_gates.model.decoder import DecoderModel, _signed
+
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(2, 5, 4, 16, generator=g)
+    cos, sin = torch.randn(5, 1, 16, generator=g), torch.randn(5, 1, 16, generator=g)
+    rotate_half = torch.cat((-x[..., 8:], x[..., :8]), dim=-1)
+    want = x * cos + rotate_half * sin  # transformers' apply_rotary_pos_emb
+    got = DecoderModel._rotate(x, cos, _signed(sin.clone()))
+    assert torch.equal(got, want)  # bit for bit: negation is exact
+
+
+@pytest.mark.parametrize("case", ["llama-gqa-bias", "qwen2-tied", "qwen3"])
+def test_fused_fp32_kernels_agree_with_the_step_by_step_forward(
+    random_model: Any, case: str
+) -> None:
+    # fp32 takes F.rms_norm and addmm residuals; the dtype-generic path is the oracle
+    family, overrides = FAMILY_CASES[case]
+    path, _ = random_model(family, **overrides)
+    ours = load_model(path, "cpu")
+    assert ours._fp32
+    ids = torch.randint(0, 97, (2, 40), generator=torch.Generator().manual_seed(6))
+    fused = ours.logits(ids)
+    ours._fp32 = False
+    assert _max_diff(ours.logits(ids), fused) <= 1e-5
