@@ -9,7 +9,8 @@ ninja's depfiles (the inputs are learnt while the action runs, not declared up f
   its params, the run settings (``--seq-len``, ``--dtype``, ...) and reader limits
   (``--max-header-mib``), for kinds that need torch the device class (requested device,
   accelerator models, CPU count and thread variables, the installed torch), the tool version
-  and the versions of the libraries that compute numbers, and each role's artifact name and
+  and build (the sha256 of the package's own code, so changed code under one version number
+  misses), the versions of the libraries that compute numbers, and each role's artifact name and
   path (relative to the working directory). The entry file is named by the sha256 of the key's
   canonical JSON.
 * **dependencies** — what the gate actually read, recorded by the engine's Context while the
@@ -43,6 +44,7 @@ config > ``$XDG_CACHE_HOME/albor-gates/evidence`` (else ``~/.cache/albor-gates/e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -136,6 +138,26 @@ def _canonical(data: Any) -> str:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def tool_build() -> str:
+    """The sha256 of this installation's own code (every ``.py`` and ``.c`` file of the package).
+
+    The version number alone names a release, not a build: an editable checkout or a patched
+    install computes with changed code under the same ``0.1.0``, and an entry measured by the old
+    code must not answer for the new one. Once per process: ~200 files, a few milliseconds.
+    """
+    return code_digest(Path(__file__).resolve().parents[1])
+
+
+def code_digest(root: Path) -> str:
+    """The sha256 over the relative paths and contents of the ``.py`` / ``.c`` files under root."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c") and p.is_file()):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def _versions() -> dict[str, str | None]:
@@ -323,6 +345,7 @@ class EvidenceCache:
             "limits": dict(limits),
             "device_class": device_class(requested, self._environ) if torch_kind else None,
             "tool_version": __version__,
+            "tool_build": tool_build(),
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
             "libraries": self._libraries,
             "artifacts": {

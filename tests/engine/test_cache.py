@@ -138,6 +138,30 @@ def test_a_corrupt_or_foreign_entry_is_recomputed_and_rewritten(
     assert _cached(check()) == dict.fromkeys(GATES, True)  # rewritten, sound again
 
 
+def test_changed_code_under_the_same_version_number_recomputes(
+    check: Callable[..., dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an editable checkout or a patched install: same 0.1.0, different code
+    check()
+    monkeypatch.setattr("albor_gates.engine.cache.tool_build", lambda: "another build")
+    assert _cached(check()) == dict.fromkeys(GATES, False)
+    assert _cached(check()) == dict.fromkeys(GATES, True)
+
+
+def test_the_code_digest_follows_code_not_bytecode_or_data(tmp_path: Path) -> None:
+    from albor_gates.engine.cache import code_digest
+
+    (tmp_path / "checks").mkdir()
+    kind = tmp_path / "checks" / "kind.py"
+    kind.write_text("VERSION = 1\n", encoding="utf-8")
+    first = code_digest(tmp_path)
+    (tmp_path / "checks" / "kind.cpython-311.pyc").write_bytes(b"\x00")
+    (tmp_path / "notes.md").write_text("not code", encoding="utf-8")
+    assert code_digest(tmp_path) == first
+    kind.write_text("VERSION = 1  # a changed line\n", encoding="utf-8")
+    assert code_digest(tmp_path) != first
+
+
 def test_an_entry_over_the_size_cap_is_not_read(
     check: Callable[..., dict], _evidence_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
