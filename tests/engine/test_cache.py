@@ -401,3 +401,45 @@ def test_every_measuring_command_has_the_cache_flags(
 ) -> None:
     out = gates(command, "--help").out
     assert "--cache-dir" in out and "--no-cache" in out
+
+
+LLAMA_GATE = "AC-SHIP2-009-LLAMA-CPP"
+
+
+def _llama_run(gates: Callable[..., Any], release: Path, out: Path, *extra: str) -> dict:
+    r = gates(
+        "check", "ship-model-2", "--root", str(release), "--select", LLAMA_GATE, "-f", "json",
+        "-o", str(out), "-q", "--exit-zero", *extra,
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    report = json.loads((out / "gates-report.json").read_text(encoding="utf-8"))
+    return next(g for g in report["gates"] if g["id"] == LLAMA_GATE)
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("llama_cpp") is None,
+    reason="llama-cpp-python is not installed (make llama)",
+)
+def test_the_llama_cpp_consumer_is_cached(
+    gates: Callable[..., Any], release: Path, tmp_path: Path
+) -> None:
+    # its child is our own interpreter around llama.cpp: a function of the GGUF bytes
+    first = _llama_run(gates, release, tmp_path / "a")
+    assert first["status"] in ("PASS", "FAIL") and "cache" not in first
+    assert "cache" in _llama_run(gates, release, tmp_path / "b")
+
+
+def test_an_outcome_of_the_moment_is_not_written(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from albor_gates.artifacts.files import Digests
+    from albor_gates.checks.base import Measurement
+    from albor_gates.engine.cache import EvidenceCache
+
+    cache = EvidenceCache(tmp_path, Digests(), lambda: dt.datetime.now(dt.timezone.utc))
+    key = {"kind": "consumer.llama_cpp", "params": {}}
+    crashed = Measurement(3, summary="llama.cpp timed out after 0.01 s", cacheable=False)
+    assert cache.save(key, {}, {}, crashed) is False
+    assert _entries(tmp_path) == []
+    assert cache.save(key, {}, {}, Measurement(0, summary="0 of 3 prompts failed")) is True
+    assert len(_entries(tmp_path)) == 1
