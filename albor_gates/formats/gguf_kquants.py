@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from albor_gates.formats.gguf_quants import _GROUP_MAX_EPS, _quantize_k, pack_k_header
+from albor_gates.formats.gguf_quants import (
+    _GROUP_MAX_EPS,
+    _quantize_k,
+    lsq_scale_min,
+    pack_k_header,
+    super_scales,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,20 +85,7 @@ def _qkx2(
         span = mx - mn
         iscale = (f32(rmin) + f32(0.1) * f32(step) + top) / np.where(span == 0, f32(1), span)
         aux = np.clip(np.rint(iscale[:, None] * (x - mn[:, None])), 0, top)
-        wl = w * aux
-        sum_l = wl.sum(axis=1)
-        sum_l2 = (wl * aux).sum(axis=1)
-        sum_xl = (wl * x).sum(axis=1)
-        det = sum_w * sum_l2 - sum_l * sum_l
-        ok = det > 0
-        det = np.where(ok, det, f32(1))
-        this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
-        this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
-        positive = this_min > 0
-        this_min = np.where(positive, f32(0), this_min).astype(f32)
-        this_scale = np.where(
-            positive, sum_xl / np.where(sum_l2 > 0, sum_l2, f32(1)), this_scale
-        ).astype(f32)
+        ok, this_scale, this_min = lsq_scale_min(x, w, aux, sum_w, sum_x)
         cur = error(this_scale, this_min, aux)
         better = ok & (cur < best)
         codes = np.where(better[:, None], aux, codes)
@@ -114,18 +107,8 @@ def _q5_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
     av_x = np.sqrt((sub * sub).sum(axis=1) / f32(32))
     scales, mins, codes = _qkx2(sub, av_x[:, None] + np.abs(sub), 31, rmin=-0.5, nstep=15,
                                 use_mad=False)  # fmt: skip
-    scales, mins = scales.reshape(nb, 8), mins.reshape(nb, 8)
-    max_scale = np.maximum(scales.max(axis=1), f32(0))
-    max_min = np.maximum(mins.max(axis=1), f32(0))
-    inv_scale = np.where(max_scale > 0, f32(63) / np.where(max_scale > 0, max_scale, 1), f32(0))
-    inv_min = np.where(max_min > 0, f32(63) / np.where(max_min > 0, max_min, 1), f32(0))
-    ls = np.clip(np.rint(inv_scale[:, None] * scales), 0, 63).astype(np.uint8)
-    lm = np.clip(np.rint(inv_min[:, None] * mins), 0, 63).astype(np.uint8)
-    d16 = (max_scale / f32(63)).astype(np.float16)
-    dmin16 = (max_min / f32(63)).astype(np.float16)
     # the codes again, against the scales as they will be decoded (fp16 d × 6-bit sc)
-    d = d16.astype(f32)[:, None] * ls.astype(f32)
-    dm = dmin16.astype(f32)[:, None] * lm.astype(f32)
+    ls, lm, d16, dmin16, d, dm = super_scales(scales.reshape(nb, 8), mins.reshape(nb, 8))
     nonzero = d != 0
     requant = np.clip(
         np.rint((x.reshape(nb, 8, 32) + dm[:, :, None]) / np.where(nonzero, d, 1)[:, :, None]),

@@ -165,6 +165,37 @@ def _requant(
     return out
 
 
+def lsq_scale_min(x: Any, w: Any, aux: Any, sum_w: Any, sum_x: Any) -> tuple[Any, Any, Any]:
+    """One candidate of ggml's ``make_qkx2_quants``: the weighted least-squares scale and min.
+
+    For codes ``aux`` (N, n) of rows ``x`` with weights ``w`` (``sum_w``, ``sum_x`` their row
+    sums), the scale and min minimising ``Σ w (scale·aux + min − x)²``; a positive min is clamped
+    to 0 and the scale refitted alone, as ggml does. Shared by Q4_K and the other K-quants
+    (formats/gguf_kquants.py) so both keep ggml's float32 operation order.
+
+    Returns:
+        (ok: the fit is defined (det > 0), scale (N,), min (N,)), float32.
+    """
+    import numpy as np
+
+    f32 = np.float32
+    wl = w * aux
+    sum_l = wl.sum(axis=1)
+    sum_l2 = (wl * aux).sum(axis=1)
+    sum_xl = (wl * x).sum(axis=1)
+    det = sum_w * sum_l2 - sum_l * sum_l
+    ok = det > 0
+    det = np.where(ok, det, f32(1))
+    this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
+    this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
+    positive = this_min > 0
+    this_min = np.where(positive, f32(0), this_min).astype(f32)
+    this_scale = np.where(
+        positive, sum_xl / np.where(sum_l2 > 0, sum_l2, f32(1)), this_scale
+    ).astype(f32)
+    return ok, this_scale, this_min
+
+
 def _make_qkx2(
     x: npt.NDArray[np.float32], w: npt.NDArray[np.float32]
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -197,20 +228,7 @@ def _make_qkx2(
         span = mx - mn
         iscale = (f32(-1) + f32(0.1) * f32(step) + nmax) / np.where(span == 0, f32(1), span)
         aux = np.clip(np.rint(iscale[:, None] * (x - mn[:, None])), 0, nmax)
-        wl = w * aux
-        sum_l = wl.sum(axis=1)
-        sum_l2 = (wl * aux).sum(axis=1)
-        sum_xl = (wl * x).sum(axis=1)
-        det = sum_w * sum_l2 - sum_l * sum_l
-        ok = det > 0
-        det = np.where(ok, det, f32(1))
-        this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
-        this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
-        positive = this_min > 0
-        this_min = np.where(positive, f32(0), this_min)
-        this_scale = np.where(
-            positive, sum_xl / np.where(sum_l2 > 0, sum_l2, f32(1)), this_scale
-        ).astype(f32)
+        ok, this_scale, this_min = lsq_scale_min(x, w, aux, sum_w, sum_x)
         diff = this_scale[:, None] * aux + this_min[:, None] - x
         cur = (w * diff * diff).sum(axis=1)
         better = ok & (cur < best)
@@ -221,6 +239,34 @@ def _make_qkx2(
     scale_out: npt.NDArray[np.float32] = np.where(flat, f32(0), scale).astype(np.float32)
     codes_out: npt.NDArray[np.float32] = np.where(flat[:, None], f32(0), codes).astype(np.float32)
     return scale_out, (-mn).astype(np.float32), codes_out
+
+
+def super_scales(scales: Any, mins: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Q4_K / Q5_K super-block scales: eight sub-block scales and mins to 6 bits each.
+
+    Args:
+        scales: (B, 8) sub-block scales.
+        mins: (B, 8) their positive offsets.
+
+    Returns:
+        (ls, lm: 6-bit codes (B, 8) uint8; d16, dmin16: the fp16 super scales (B,); d, dm: the
+        scales and mins as they will be decoded, fp16 d × 6-bit code, (B, 8) float32 — the codes
+        are recomputed against these).
+    """
+    import numpy as np
+
+    f32 = np.float32
+    max_scale = np.maximum(scales.max(axis=1), f32(0))
+    max_min = np.maximum(mins.max(axis=1), f32(0))
+    inv_scale = np.where(max_scale > 0, f32(63) / np.where(max_scale > 0, max_scale, 1), f32(0))
+    inv_min = np.where(max_min > 0, f32(63) / np.where(max_min > 0, max_min, 1), f32(0))
+    ls = np.clip(np.rint(inv_scale[:, None] * scales), 0, 63).astype(np.uint8)
+    lm = np.clip(np.rint(inv_min[:, None] * mins), 0, 63).astype(np.uint8)
+    d16 = (max_scale / f32(63)).astype(np.float16)
+    dmin16 = (max_min / f32(63)).astype(np.float16)
+    d = d16.astype(f32)[:, None] * ls.astype(f32)
+    dm = dmin16.astype(f32)[:, None] * lm.astype(f32)
+    return ls, lm, d16, dmin16, d, dm
 
 
 def _q4_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
@@ -245,20 +291,7 @@ def _q4_k_blocks(x: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
         av_x = np.sqrt((sub * sub).sum(axis=1) / f32(32))
         weights = av_x[:, None] + np.abs(sub)
         scales, mins, codes = _make_qkx2(sub, weights)
-    scales = scales.reshape(nb, 8)
-    mins = mins.reshape(nb, 8)
-    max_scale = np.maximum(scales.max(axis=1), f32(0))
-    max_min = np.maximum(mins.max(axis=1), f32(0))
-    inv_scale = np.where(max_scale > 0, f32(63) / np.where(max_scale > 0, max_scale, 1), f32(0))
-    inv_min = np.where(max_min > 0, f32(63) / np.where(max_min > 0, max_min, 1), f32(0))
-    ls = np.clip(np.rint(inv_scale[:, None] * scales), 0, 63).astype(np.uint8)
-    lm = np.clip(np.rint(inv_min[:, None] * mins), 0, 63).astype(np.uint8)
-    d16 = (max_scale / f32(63)).astype(np.float16)
-    dmin16 = (max_min / f32(63)).astype(np.float16)
-
-    # Recompute the codes against the scales as they will be decoded (fp16 d × 6-bit sc).
-    d = d16.astype(f32)[:, None] * ls.astype(f32)
-    dm = dmin16.astype(f32)[:, None] * lm.astype(f32)
+    ls, lm, d16, dmin16, d, dm = super_scales(scales.reshape(nb, 8), mins.reshape(nb, 8))
     if lib is not None:
         codes8 = _requant(lib, sub, d, dm, (0, 15, 0), codes)
     else:
