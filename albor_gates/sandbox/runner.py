@@ -233,6 +233,9 @@ def run_python(source: str, limits: Limits | None = None) -> SandboxResult:
     )
 
 
+_FORK_REFUSED = "Resource temporarily unavailable"  # EAGAIN: fork(2) at RLIMIT_NPROC
+
+
 def _classify(
     timed_out: bool, code: int | None, sig: int | None, stderr: str, lim: Limits
 ) -> tuple[Status, str]:
@@ -249,6 +252,9 @@ def _classify(
         return "killed", f"memory limit ({lim.memory_mib} MiB): {last}"
     if "[Errno 27] File too large" in last:  # Python ignores SIGXFSZ: the write fails
         return "killed", f"file-size limit ({lim.file_mib} MiB): {last}"
-    if "Resource temporarily unavailable" in last and "fork" in stderr:
-        return "killed", f"process-count limit ({lim.processes}): {last}"
+    # a fork bomb's children share stderr: their tracebacks interleave with the one that ended
+    # the program, so the refused fork is looked for on every line, not only the last
+    refused = next((ln.strip() for ln in stderr.splitlines() if _FORK_REFUSED in ln), "")
+    if refused and "fork" in stderr:
+        return "killed", f"process-count limit ({lim.processes}): {refused}"
     return "failed", last[:200] or f"exited {code}"

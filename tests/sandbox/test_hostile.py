@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from albor_gates.sandbox import Limits, run_python
+from albor_gates.sandbox.runner import _classify
 
 FAST = Limits(wall_s=5.0, cpu_s=2, memory_mib=512, file_mib=1, processes=32, output_kib=16)
 ROOT = os.geteuid() == 0 and sys.platform.startswith("linux")
@@ -52,11 +53,29 @@ def test_a_memory_hog_meets_the_address_space_limit() -> None:
 def test_a_fork_bomb_is_bounded_and_leaves_no_process_behind() -> None:
     r = run_python("import os\nwhile True:\n    os.fork()\n", FAST)
     assert r.status in ("killed", "timeout")
-    assert r.status != "passed"
+    if r.status == "killed":
+        assert r.reason.startswith("process-count limit (32): "), r.reason
     if ROOT:  # the PID namespace took every orphan with it
         time.sleep(0.2)
         left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == 65534]
         assert left == []
+
+
+def test_a_refused_fork_is_named_even_when_other_tracebacks_end_the_output() -> None:
+    # the fork bomb's children write their tracebacks into the same stderr as the program's own:
+    # the line that names the refused fork can sit anywhere, the last line be another child's
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "program.py", line 3, in <module>\n'
+        "Traceback (most recent call last):\n"
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable\n"
+        '  File "program.py", line 3, in <module>\n'
+        "    os.fork()\n"
+    )
+    assert _classify(False, 1, None, stderr, FAST) == (
+        "killed",
+        "process-count limit (32): BlockingIOError: [Errno 11] Resource temporarily unavailable",
+    )
 
 
 def test_a_detached_child_does_not_outlive_the_program() -> None:
