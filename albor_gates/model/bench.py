@@ -124,7 +124,9 @@ def measure_throughput(
     ttfts: list[float] = []
     steps: list[float] = []
     for i in range(total):
-        res = greedy_generate(model, ids, max_new_tokens=new_tokens, ignore_eos=True)
+        # lookup=0: a throughput figure is the model's own step rate, one token per forward
+        # (lookup steps would make it a function of how repetitive the text is)
+        res = greedy_generate(model, ids, max_new_tokens=new_tokens, ignore_eos=True, lookup=0)
         if i >= warmup:
             tps.append(res.new_tokens / res.wall_time_s)
             decode_tps.append((res.new_tokens - 1) / max(res.wall_time_s - res.ttft_s, 1e-12))

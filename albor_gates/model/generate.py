@@ -7,6 +7,20 @@ recorded (``apr run ... --temperature 0.0 --seed 42``). Decoding stops at the fi
 (checked after every token; the result says which). The batched path can also stop a row at a
 stop string (see :func:`greedy_generate_batch`).
 
+Lookup decoding (one prompt at a time): the tokens that followed the most recent earlier
+occurrence of the text's last 3, 2 or 1 tokens — in the prompt or in what was generated — are
+a guess at what comes next (prompt lookup, as transformers' ``prompt_lookup_num_tokens`` and
+llama.cpp's ``lookup``). One forward over the last token and the guessed ones gives the model's
+own arg-max after each; the guesses it agrees with are kept, and the first it does not agree
+with is replaced by its own choice. Every kept token is the model's arg-max given the tokens
+before it, so the output is greedy decoding's (a test holds the two equal on a trained model).
+A step guesses one token, then twice as many after each step that kept its whole guess (up to
+``lookup``), and one again after a step that did not: a decode step is bound by reading the
+weights, so on a CPU a forward of 2 tokens costs what one of 1 does and one of 9 about twice —
+a loop is decoded many tokens a step, while text that does not repeat costs no more than
+one-token steps (benchmarks/bench_perf.py, row ``decode_lookup_humaneval``). When no n-gram
+recurs, the step is the plain one-token step.
+
 Timing: the time to first token (TTFT) covers the prompt's prefill and the first arg-max; each
 later token's latency is one cached decode step. On CUDA every token's arg-max is copied to the
 host, which synchronises the device, so the latencies are real.
@@ -15,7 +29,7 @@ host, which synchronises the device, so the latencies are real.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +43,8 @@ STOP_EOS = "eos"
 STOP_MAX_TOKENS = "max_new_tokens"
 STOP_TIME_BUDGET = "time_budget"
 STOP_STRING = "stop_string"
+LOOKUP_TOKENS = 16  # guessed tokens per lookup step, at most
+LOOKUP_NGRAM = 3  # longest recurring tail searched for
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ def greedy_generate(
     ignore_eos: bool = False,
     time_budget_s: float | None = None,
     seed: int = 42,
+    lookup: int = LOOKUP_TOKENS,
 ) -> GenerationResult:
     """Greedy (temperature 0) decoding of one prompt with the KV cache.
 
@@ -113,6 +130,7 @@ def greedy_generate(
         ignore_eos: never stop on EOS (benchmarks generate a fixed count).
         time_budget_s: stop once this many seconds have passed (None → no budget).
         seed: torch seed set before decoding (recorded; greedy does not sample).
+        lookup: most draft tokens per lookup step (see the module); 0 → one token per forward.
 
     Returns:
         The :class:`GenerationResult`.
@@ -129,6 +147,7 @@ def greedy_generate(
         ignore_eos=ignore_eos,
         time_budget_s=time_budget_s,
         seed=seed,
+        lookup=lookup,
     )[0]
 
 
@@ -144,6 +163,7 @@ def greedy_generate_batch(
     seed: int = 42,
     batch_size: int = 32,
     stop_strings: Sequence[str] = (),
+    lookup: int = LOOKUP_TOKENS,
 ) -> list[GenerationResult]:
     """Greedy decoding of many prompts, ``batch_size`` at a time, one KV cache per batch.
 
@@ -173,6 +193,7 @@ def greedy_generate_batch(
         seed: see :func:`greedy_generate`.
         batch_size: rows decoded together.
         stop_strings: texts that end a row (need ``tokenizer``); empty → none.
+        lookup: see :func:`greedy_generate` (a batch of one row uses it).
 
     Returns:
         One :class:`GenerationResult` per prompt, in the order given.
@@ -186,12 +207,15 @@ def greedy_generate_batch(
         raise UsageError(f"time budget must be positive, got {time_budget_s}")
     if batch_size < 1:
         raise UsageError(f"batch_size must be ≥ 1, got {batch_size}")
+    if lookup < 0:
+        raise UsageError(f"lookup must be ≥ 0 draft tokens, got {lookup}")
     stop_strings = tuple(s for s in stop_strings if s)
     if stop_strings and tokenizer is None:
         raise UsageError("stop strings need a tokenizer to decode the generated text")
     stopped = _stop_check(tokenizer, stop_strings) if stop_strings else None
     if getattr(model, "engine", "reference") != "reference":
         batch_size = 1  # the transformers engine (model/hf_engine.py) has no left-padded forward
+        lookup = 0  # nor a cache that can be cut back
     encoded = [encode_prompt(p, tokenizer) for p in prompts]
     cfg = model.config
     for ids in encoded:
@@ -208,9 +232,11 @@ def greedy_generate_batch(
     results: dict[int, GenerationResult] = {}
     for at in range(0, len(order), batch_size):
         rows = order[at : at + batch_size]
-        batch = _decode_batch(
-            model, [encoded[i] for i in rows], max_new_tokens, stops, time_budget_s, seed, stopped
-        )
+        args = (max_new_tokens, stops, time_budget_s, seed, stopped)
+        if len(rows) == 1 and lookup:
+            batch = [_decode_lookup(model, encoded[rows[0]], *args, lookup)]
+        else:
+            batch = _decode_batch(model, [encoded[i] for i in rows], *args)
         for i, (out, reason, latencies, wall) in zip(rows, batch, strict=True):
             text = None if tokenizer is None else tokenizer.decode(out, skip_special_tokens=False)
             if text is not None and stop_strings:
@@ -308,3 +334,123 @@ def _decode_batch(
     wall = time.perf_counter() - start
     ends = [d or (STOP_MAX_TOKENS, wall) for d in done]
     return [(outs[i], ends[i][0], latencies[i], ends[i][1]) for i in range(len(prompts))]
+
+
+class _Recurrence:
+    """For a growing token list: where its last n tokens (n = 3, 2, 1) last occurred before."""
+
+    def __init__(self) -> None:
+        self.tokens: list[int] = []
+        # n-gram → (end of its latest occurrence, end of the one before it)
+        self._ends: dict[tuple[int, ...], tuple[int, int]] = {}
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        for token in tokens:
+            self.tokens.append(token)
+            end = len(self.tokens)
+            for n in range(1, min(LOOKUP_NGRAM, end) + 1):
+                key = tuple(self.tokens[end - n : end])
+                self._ends[key] = (end, self._ends.get(key, (-1, -1))[0])
+
+    def guess(self, count: int) -> list[int]:
+        """Up to ``count`` tokens that followed the latest earlier occurrence of the tail."""
+        end = len(self.tokens)
+        for n in range(min(LOOKUP_NGRAM, end - 1), 0, -1):
+            latest, before = self._ends.get(tuple(self.tokens[end - n :]), (-1, -1))
+            at = before if latest == end else latest
+            if at > 0:
+                # copied as LZ77 copies: a span that runs into the tail goes on from what it
+                # just copied (a loop of period p guesses p tokens ahead, then more)
+                guess = self.tokens[at : at + count]
+                while len(guess) < count:
+                    guess.append(guess[len(guess) - (end - at)])
+                return guess
+        return []
+
+
+def lookup_steps(
+    step: Callable[[list[int], list[int], int], list[int]],
+    prompt: list[int],
+    max_new_tokens: int,
+    lookup: int,
+) -> Iterator[list[int]]:
+    """The lookup schedule (see the module), around any next-token oracle; yields kept tokens.
+
+    Args:
+        step: ``step(inputs, guess, position)`` → the arg-max after each of ``inputs + guess``'s
+            last ``len(guess) + 1`` tokens, where ``inputs`` start at ``position`` (everything
+            before it was fed already; a KV cache is cut back to ``position`` first).
+        prompt: the prompt's ids (the first step's ``inputs``).
+        max_new_tokens: no guess runs past this many new tokens.
+        lookup: most guessed tokens per step (≥ 1).
+
+    Yields:
+        Per step, the tokens it produced (the kept guesses, then the model's own next token);
+        endless: the caller stops when it has enough.
+    """
+    seen = _Recurrence()
+    seen.extend(prompt)
+    inputs, budget, produced = prompt, 1, 0
+    while True:
+        left = max_new_tokens - produced
+        guess = seen.guess(min(budget, left - 1)) if produced else []
+        picks = step(inputs, guess, len(seen.tokens) - len(inputs))
+        kept = 0  # guesses the model agrees with
+        while kept < len(guess) and guess[kept] == picks[kept]:
+            kept += 1
+        if guess:  # twice the guess while it is kept whole, one token again once it is not
+            budget = min(lookup, 2 * budget) if kept == len(guess) else 1
+        new = picks[: kept + 1]
+        yield new
+        produced += len(new)
+        seen.extend(new)
+        inputs = new[-1:]
+
+
+def _decode_lookup(
+    model: DecoderModel,
+    prompt: list[int],
+    max_new_tokens: int,
+    stops: set[int],
+    time_budget_s: float | None,
+    seed: int,
+    stopped: Callable[[list[int]], bool] | None,
+    lookup: int,
+) -> tuple[list[int], str, list[float], float]:
+    """Decode one prompt with lookup steps (see the module): (tokens, reason, latencies, wall).
+
+    A step's time is shared evenly by the tokens it kept (each is one entry of the latencies).
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    cache = model.new_cache(1, len(prompt) + max_new_tokens + lookup)
+
+    def step(inputs: list[int], guess: list[int], position: int) -> list[int]:
+        cache.length = position  # what an earlier step fed past its kept guesses is dropped
+        hidden = model.hidden_states(torch.tensor([inputs + guess]), cache)
+        picks: list[int] = model.project(hidden[0, -1 - len(guess) :]).argmax(dim=-1).tolist()
+        return picks
+
+    out: list[int] = []
+    latencies: list[float] = []
+    synchronize(model.device)
+    start = time.perf_counter()
+    last = start
+    with torch.inference_mode():
+        for new in lookup_steps(step, prompt, max_new_tokens, lookup):
+            now = time.perf_counter()
+            share = (now - last) / len(new)
+            last = now
+            for token in new:
+                latencies.append(share)
+                if token in stops:
+                    return out, STOP_EOS, latencies, now - start
+                out.append(token)
+                if stopped is not None and stopped(out):
+                    return out, STOP_STRING, latencies, now - start
+                if time_budget_s is not None and now - start >= time_budget_s:
+                    return out, STOP_TIME_BUDGET, latencies, now - start
+                if len(out) == max_new_tokens:
+                    return out, STOP_MAX_TOKENS, latencies, now - start
+    raise AssertionError("unreachable: lookup_steps is endless")  # pragma: no cover

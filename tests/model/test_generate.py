@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from albor_gates.errors import UsageError
 from albor_gates.model.bench import measure_throughput
 from albor_gates.model.decoder import load_model
-from albor_gates.model.generate import cut_at_stop, greedy_generate, greedy_generate_batch
+from albor_gates.model.generate import (
+    _Recurrence,
+    cut_at_stop,
+    greedy_generate,
+    greedy_generate_batch,
+)
 from albor_gates.model.textcheck import check_output
 
 torch = pytest.importorskip("torch")
@@ -220,3 +227,69 @@ def test_a_stop_string_made_of_many_tokens_is_seen_from_the_tail_only(random_mod
         model, [PROMPT], tokenizer=tok, max_new_tokens=10, ignore_eos=True, stop_strings=[stop]
     )[0]
     assert (got.stop_reason, got.token_ids) == ("stop_string", free.token_ids[:8])
+
+
+def test_lookup_decoding_equals_one_token_steps_on_the_trained_model(
+    trained_model: Any,
+) -> None:
+    model = load_model(trained_model.path, "cpu")
+    tok = trained_model.tokenizer
+    prompts = _prompts(tok, 24)
+    forwards = 0
+    plain_forward = model.hidden_states
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        nonlocal forwards
+        forwards += 1
+        return plain_forward(*args, **kw)
+
+    model.hidden_states = counted  # type: ignore[method-assign]
+    plain = [greedy_generate(model, p, tokenizer=tok, max_new_tokens=40, lookup=0) for p in prompts]
+    one_token_steps, forwards = forwards, 0
+    looked = [greedy_generate(model, p, tokenizer=tok, max_new_tokens=40) for p in prompts]
+    assert [g.token_ids for g in looked] == [g.token_ids for g in plain]
+    assert [(g.stop_reason, g.text) for g in looked] == [(g.stop_reason, g.text) for g in plain]
+    assert [len(g.token_latencies_s) for g in looked] == [g.new_tokens for g in plain]
+    # the guesses were really taken: fewer forwards than tokens (the trained model's Python
+    # repeats itself, as code does)
+    assert one_token_steps == sum(g.new_tokens + (g.stop_reason == "eos") for g in plain)
+    assert forwards < 0.8 * one_token_steps, (forwards, one_token_steps)
+
+
+def test_lookup_decoding_stops_where_one_token_steps_stop(random_model: Any) -> None:
+    path, _ = random_model("llama")
+    model = load_model(path, "cpu")
+    loop = [7, 8, 9] * 6  # a loop the guesses copy: most steps keep several tokens at once
+    free = greedy_generate(model, loop, max_new_tokens=30, ignore_eos=True, lookup=0)
+    for lookup in (1, 3, 8):
+        for new in (1, 2, 5, 30):
+            got = greedy_generate(model, loop, max_new_tokens=new, ignore_eos=True, lookup=lookup)
+            assert got.token_ids == free.token_ids[:new]
+            assert got.stop_reason == "max_new_tokens"
+        eos = free.token_ids[6]
+        got = greedy_generate(model, loop, max_new_tokens=30, eos_token_ids=[eos], lookup=lookup)
+        assert got.token_ids == free.token_ids[: free.token_ids.index(eos)]
+        assert got.stop_reason == "eos"
+    with pytest.raises(UsageError, match="lookup must be ≥ 0 draft tokens, got -1"):
+        greedy_generate(model, loop, lookup=-1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 3), max_size=40), st.integers(1, 9))
+def test_lookup_guesses_continue_the_latest_earlier_occurrence_of_the_tail(
+    tokens: list[int], count: int
+) -> None:
+    seen = _Recurrence()
+    for token in tokens:  # built one token at a time, as decoding does
+        seen.extend([token])
+    expected: list[int] = []
+    for n in range(min(3, len(tokens) - 1), 0, -1):
+        tail = tokens[len(tokens) - n :]
+        ends = [e for e in range(n, len(tokens)) if tokens[e - n : e] == tail]
+        if ends:
+            seq = list(tokens)
+            for i in range(count):
+                seq.append(seq[max(ends) + i])
+            expected = seq[len(tokens) :]
+            break
+    assert seen.guess(count) == expected
