@@ -22,7 +22,9 @@ Rows (``--rows``, default all):
   ``--windows`` × 512 windows of seeded random ids. The model is a SmolLM-135M-shaped Llama
   (random init, seed 0; no 135M checkpoint can be downloaded here) saved once into
   ``$ALBOR_GATES_CACHE/bench``. The losses are checked equal (1e-6 relative) before timing;
-  loading is excluded on both sides (its seconds are recorded). Goal ≥ 1.3 ×.
+  loading is excluded on both sides (its seconds are recorded). Goal ≥ 1.3 ×. What bounds both
+  sides is recorded beside it: the CPU's GEMM rate in the row's dtype on the model's largest
+  projection, measured in the run, and each side's forward FLOP rate.
 * ``val_loss_vs_transformers_bf16``: the same with both sides in bfloat16 (``--dtype bfloat16``
   of ``gates verify``), losses compared to 1e-4 relative. On a CPU with AMX / avx512_bf16 both
   sides run several times faster than in fp32; on one without, far slower (measure, never assume).
@@ -30,6 +32,15 @@ Rows (``--rows``, default all):
   :func:`~albor_gates.model.generate.greedy_generate` against transformers
   ``generate(do_sample=False, max_new_tokens=128, min_new_tokens=128)`` with its KV cache, same
   model and a 16-token seeded prompt; the tokens are checked identical first. Goal ≥ 1.5 ×.
+  Ours runs the product's default, lookup decoding (:mod:`albor_gates.model.generate`); the
+  row also records ours with one-token steps (``lookup=0``) against the same ``generate``, and
+  ours against ``generate(prompt_lookup_num_tokens=8)`` (the same technique on both sides), and
+  how many distinct tokens the greedy text has: a random-init model's greedy text is one token
+  repeated, lookup's best case, so read this row with ``decode_lookup_humaneval``.
+* ``decode_lookup_humaneval``: lookup decoding on code a model writes — the product's
+  :func:`~albor_gates.model.generate.lookup_steps` with HumanEval's 164 canonical solutions as
+  the oracle (the bundled BPE), each step costed with a real forward of that many tokens on the
+  135M shape measured in this run: time of one-token steps / time of lookup steps.
 * ``val_loss_vs_transformers_tiny`` / ``decode_vs_transformers_tiny``: the same on the bundled
   trained ``examples/albor-tiny-v1`` (real checkpoint, real text: this package's Python source
   through its tokenizer); the model is small, so these rows measure per-call overheads.
@@ -401,12 +412,23 @@ def _val_loss_row(
     tokens = windows.scored_tokens
 
     x, y, r = paired(_rate(mine, tokens), _rate(theirs, tokens), reps)
-    return row(
+    # what bounds both sides: the GEMM rate of this CPU in this dtype, measured now on the
+    # model's largest projection shape (a batch of windows × hidden → intermediate)
+    cfg = ours.config
+    a_in = torch.randn(batch * seq_len, cfg.hidden_size, dtype=ours.dtype)
+    w = torch.randn(2 * cfg.intermediate_size, cfg.hidden_size, dtype=ours.dtype)
+    gemm = 2.0 * a_in.shape[0] * w.shape[0] * w.shape[1]
+    rates = [_rate(lambda: F.linear(a_in, w), gemm)() for _ in range(reps + 1)][1:]
+    flops_per_token = ours.forward_flops_per_token(seq_len / 2)
+    out = row(
         name,
         "tok/s",
         x,
         y,
         r,
+        gemm_gflops=statistics.median(rates) / 1e9,
+        ours_gflops=statistics.median(x) * flops_per_token / 1e9,
+        baseline_gflops=statistics.median(y) * flops_per_token / 1e9,
         tokens=what,
         windows=len(windows),
         seq_len=seq_len,
@@ -418,6 +440,12 @@ def _val_loss_row(
         baseline_name=f"transformers AutoModelForCausalLM forward + F.cross_entropy ({dtype})",
         goal=1.3,
     )
+    print(
+        f"  {dtype} GEMM {out['gemm_gflops']:.0f} GFLOP/s on this CPU; ours "
+        f"{out['ours_gflops']:.0f}, transformers {out['baseline_gflops']:.0f} (forward FLOPs)",
+        flush=True,
+    )
+    return out
 
 
 def _decode_row(name: str, path: Path, reps: int, real: bool) -> dict[str, Any]:
@@ -469,7 +497,7 @@ def _decode_row(name: str, path: Path, reps: int, real: bool) -> dict[str, Any]:
     x, y, r = paired(_rate(mine, new), _rate(theirs, new), reps)
     _, _, r_plain = paired(_rate(lambda: mine(0), new), _rate(theirs, new), reps)
     _, _, r_same = paired(_rate(mine, new), _rate(lambda: theirs(8), new), reps)
-    return row(
+    out = row(
         name,
         "tok/s",
         x,
@@ -484,6 +512,13 @@ def _decode_row(name: str, path: Path, reps: int, real: bool) -> dict[str, Any]:
         baseline_name="transformers generate(do_sample=False, min_new_tokens=128), fp32",
         goal=1.5,
     )
+    print(
+        f"  one-token steps vs generate: {out['ratio_one_token_steps']:.2f} ×; vs generate with "
+        f"prompt lookup: {out['ratio_vs_transformers_prompt_lookup']:.2f} ×; "
+        f"{distinct} distinct tokens in the {new} generated",
+        flush=True,
+    )
+    return out
 
 
 def _lookup_humaneval_row(reps: int) -> dict[str, Any]:
