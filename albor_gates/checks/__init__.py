@@ -12,7 +12,6 @@ duplicate KIND.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -192,7 +191,8 @@ _loaded: dict[str, CheckKind] = {}
 def _load(kind: str, module: str) -> CheckKind:
     mod = _loaded.get(kind)
     if mod is None:
-        mod = importlib.import_module(f"albor_gates.checks.{module}")
+        # __import__, not importlib.import_module: `python -X importtime` lists it (issue 14)
+        mod = __import__(f"albor_gates.checks.{module}", fromlist=["KIND"])
         if kind != mod.KIND:  # the table drifted from the module (a test guards this too)
             raise RuntimeError(f"check kind table: {module} declares {mod.KIND!r}, not {kind!r}")
         _loaded[kind] = mod
