@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from albor_gates.cli import main
+from albor_gates.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

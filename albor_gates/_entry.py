@@ -8,8 +8,8 @@ import sys
 def main() -> None:
     """Import and run the CLI; an interrupt during the imports exits 130 without a traceback."""
     try:
-        from albor_gates.cli import main as cli_main
+        from albor_gates.cli import run as cli_run
     except KeyboardInterrupt:
         sys.stderr.write("gates: interrupted\n")
         sys.exit(130)
-    cli_main()
+    cli_run()

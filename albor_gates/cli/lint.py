@@ -27,6 +27,8 @@ def lint(
     PATHS may be bundled short names (ship-model-2). -f json / sarif / github print the
     problems for CI on stdout. Exit 0 when clean, 2 when any problem is found.
     """
+    from albor_gates.cli import exit_quietly
+
     was_enabled = gc.isenabled()
     # Start-up allocates thousands of objects that all live to the end (pydantic models, the
     # check kinds, the parsed specs): the cyclic collector finds nothing in them and costs
@@ -37,6 +39,7 @@ def lint(
     finally:
         if was_enabled:
             gc.enable()
+        exit_quietly()  # a process that ends here need not collect what lint built
 
 
 def _lint(

@@ -211,6 +211,31 @@ def test_python_m_entry_point() -> None:
     assert p.returncode == 0 and p.stdout == "albor-gates 0.1.0\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "frozen"),
+    [(["lint", "specs", "invariants"], True), (["lint", "no-such.yaml"], True), (["list"], False)],
+)
+def test_process_entry_freezes_the_heap_only_after_lint(args: list[str], frozen: bool) -> None:
+    """run() (gates, python -m albor_gates) skips the shutdown's collections after lint only."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "from albor_gates.cli import run\n"
+        "sys.argv[0] = 'gates'\n"
+        "run()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO
+    )
+    q = subprocess.run(
+        [sys.executable, "-m", "albor_gates", *args], capture_output=True, text=True, cwd=REPO
+    )
+    assert f"FROZEN {frozen}" in p.stderr
+    # the same output and status as python -m albor_gates
+    assert (p.returncode, p.stdout) == (q.returncode, q.stdout)
+    assert p.stderr.replace(f"FROZEN {frozen}\n", "") == q.stderr
+
+
 def test_special_files_are_refused_not_read(gates, write, tmp_path) -> None:
     import os
 
