@@ -46,7 +46,6 @@ def _lint(
     paths: tuple[Path, ...], spec_path: tuple[Path, ...], fmt: str, exit_zero: bool, quiet: bool
 ) -> int:
     from albor_gates.cli.common import default_spec_dirs, discover, spec_path_dirs
-    from albor_gates.cli.session import ci_context
     from albor_gates.config import GatesConfig, load_config
     from albor_gates.engine.lint import lint_files, lint_record
     from albor_gates.errors import EXIT_GO, EXIT_USAGE, Problem, SpecError
@@ -71,7 +70,11 @@ def _lint(
     record = lint_record(files, summary, problems)
     if fmt != "text" or problems or not quiet:
         # in text, problems go to stderr as they do without --exit-zero
-        ci = ci_context(()) if fmt in ("sarif", "github") else None  # only they locate
+        ci = None
+        if fmt in ("sarif", "github"):  # only they locate (session: imported for them alone)
+            from albor_gates.cli.session import ci_context
+
+            ci = ci_context(())
         text = LINT_RENDERERS[fmt](record, ci)
         click.echo(text, nl=False, err=fmt == "text" and bool(problems))
     return EXIT_USAGE if problems and not exit_zero else EXIT_GO
