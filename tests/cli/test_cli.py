@@ -204,6 +204,33 @@ def test_start_up_imports_neither_torch_nor_numpy(args: list[str]) -> None:
     assert "NOTORCH" in p.stderr and "NONUMPY" in p.stderr
 
 
+def test_lint_imports_only_what_validating_specs_needs() -> None:
+    """Issue 14: what measure() or another command needs stays out of gates lint's start-up."""
+    code = (
+        "import sys; from albor_gates.cli import main\n"
+        "try:\n    main(['lint', 'specs', 'invariants'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    loaded = set(p.stdout.split())
+    assert "albor_gates.checks.metric_value" in loaded  # the kinds the specs use are imported
+    assert "albor_gates.checks.file_exists" not in loaded  # and only those (no spec uses it)
+    unneeded = {
+        "logging",  # lint logs nothing
+        "difflib",  # no misspelling to suggest for
+        "albor_gates.artifacts.process",  # the cli.* kinds run tools in measure() only
+        "albor_gates.artifacts.operator",
+        "albor_gates.artifacts.architecture",
+        "albor_gates.formats.gguf_names",
+        "albor_gates.model.llama_engine",
+        "albor_gates.render.html",  # report renderers: not lint's
+        "albor_gates.render.junit",
+        "albor_gates.render.sarif",  # lint's own SARIF view: only for -f sarif
+        "albor_gates.cli.session",
+    }
+    assert not unneeded & loaded, sorted(unneeded & loaded)
+
+
 def test_python_m_entry_point() -> None:
     p = subprocess.run(
         [sys.executable, "-m", "albor_gates", "--version"], capture_output=True, text=True
