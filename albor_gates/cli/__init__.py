@@ -7,7 +7,6 @@ mapped to one-line messages and exit codes in :func:`main` (see :mod:`albor_gate
 
 from __future__ import annotations
 
-import gc
 import signal
 import sys
 
@@ -88,33 +87,25 @@ def _raise_signalled(signum: int, frame: object) -> None:
     raise Signalled(signum)
 
 
-# Set by a command that leaves nothing a finaliser must see at exit (``gates lint``: it reads
-# specs and prints, it opens no file for writing, starts no thread or child, registers no atexit
-# hook); read by :func:`run`.
-_quiet_exit = False
+# True while run(), the process entry, runs the command: the process ends with it.
+_process_ends = False
 
 
-def exit_quietly() -> None:
-    """Let :func:`run` freeze the heap before the interpreter's shutdown (see there)."""
-    global _quiet_exit
-    _quiet_exit = True
+def process_ends() -> bool:
+    """Whether the process ends with this command (``gates``, ``python -m albor_gates``).
+
+    False under :func:`main` alone, as tests and the Python API call it in a process that goes
+    on: a command may then skip work only an ending process can skip (``gates lint`` freezes
+    what it built rather than have the collector scan it again).
+    """
+    return _process_ends
 
 
 def run() -> None:
-    """The process entry (``gates``, ``python -m albor_gates``): :func:`main`, then the exit.
-
-    After a command that called :func:`exit_quietly`, every object is moved to the collector's
-    permanent generation (``gc.freeze``) before the interpreter shuts down, which then skips
-    its collections over the thousands of objects start-up built (pydantic models, parsed
-    specs): about 30 ms of the 300 a ``gates lint`` takes. Output and exit status are
-    unchanged (stdout and stderr are flushed by the shutdown as always). Only here, never in
-    :func:`main`, which tests and the Python API call in a process that goes on.
-    """
-    try:
-        main()
-    finally:
-        if _quiet_exit:
-            gc.freeze()
+    """The process entry (``gates``, ``python -m albor_gates``): :func:`main`, then the exit."""
+    global _process_ends
+    _process_ends = True
+    main()
 
 
 def main(argv: list[str] | None = None) -> None:
