@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from albor_gates.cli import run
-
 if __name__ == "__main__":
-    run()
+    from albor_gates._entry import import_cli
+
+    import_cli()()

@@ -268,6 +268,24 @@ def test_process_entry_freezes_the_heap_only_after_lint(args: list[str], frozen:
     assert p.stderr.replace(f"FROZEN {frozen}", "") == q.stderr.replace("FROZEN False", "")
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "runpy.run_module('albor_gates', run_name='__main__')",
+        "from albor_gates._entry import main; main()",
+    ],
+)
+def test_process_entries_freeze_what_the_cli_import_built(entry: str) -> None:
+    """python -m albor_gates and the gates script: the import's heap is frozen, output as ever."""
+    code = (
+        "import atexit, gc, runpy, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "sys.argv = ['gates', '--version']\n" + entry + "\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "albor-gates 0.1.0\n", "FROZEN True\n")
+
+
 def test_special_files_are_refused_not_read(gates, write, tmp_path) -> None:
     import os
 
