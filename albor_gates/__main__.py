@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from albor_gates.cli import main
-
 if __name__ == "__main__":
-    main()
+    from albor_gates._entry import import_cli
+
+    import_cli()()

@@ -33,11 +33,6 @@ from albor_gates.errors import Problem, SpecError
 from albor_gates.render import Format
 from albor_gates.spec.loader import describe_error, suggest
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 PYPROJECT_TABLE = "[tool.gates]"
 
 
@@ -84,6 +79,12 @@ def load_config(folder: Path | None = None) -> tuple[GatesConfig, Path | None]:
     path = config_file(folder)
     if path is None:
         return GatesConfig(), None
+    # tomllib only when there is a file to read (most `gates lint` runs have none)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     text = path.read_text(encoding="utf-8")
     name = str(path.relative_to(folder or Path.cwd()))
     try:

@@ -35,14 +35,19 @@ import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from albor_gates.artifacts.files import sha256_file
-from albor_gates.artifacts.process import ProcessResult, run_command, scratch_dir, signal_name
 from albor_gates.checks.base import CheckParams, Context
 from albor_gates.errors import EvidenceError
+
+if TYPE_CHECKING:
+    from albor_gates.artifacts.process import ProcessResult
+
+# artifacts.process (subprocess and its dataclasses) is imported when a tool runs, not when a
+# spec's params are validated (gates lint, plan).
 
 TOOL = "tool"
 INPUT = "input"
@@ -145,6 +150,8 @@ class Invoker:
         for key in _placeholders(args):
             if key not in self.values and key != "{python}":
                 raise EvidenceError(_unbound_placeholder(key))
+        from albor_gates.artifacts.process import run_command
+
         return run_command(
             self.argv(args),
             timeout_s=timeout_s or self.params.timeout_s,
@@ -219,6 +226,8 @@ def invoker(
         extra: more placeholders, relative to the scratch folder (``{"{bad}": "bad.yaml"}``
             becomes the absolute path inside it).
     """
+    from albor_gates.artifacts.process import scratch_dir
+
     name, prefix = _tool_prefix(ctx)
     with scratch_dir() as workdir:
         values = {"{workdir}": str(workdir)}
@@ -252,6 +261,8 @@ def record(r: ProcessResult, shown: str) -> dict[str, Any]:
         "stderr_tail": tail(r.stderr),
     }
     if r.signal is not None:
+        from albor_gates.artifacts.process import signal_name
+
         out["signal"] = signal_name(r.signal)
     if r.stdout_truncated or r.stderr_truncated:
         out["truncated"] = {"stdout": r.stdout_bytes, "stderr": r.stderr_bytes}
@@ -298,6 +309,8 @@ def require_status(r: ProcessResult, shown: str, ok: Sequence[int], what: str) -
 
 def crash_evidence(r: ProcessResult, pattern: str = CRASH_PATTERN) -> str | None:
     """What shows a crash (a traceback or panic line, a fatal signal), or None."""
+    from albor_gates.artifacts.process import signal_name
+
     if r.signal is not None and signal_name(r.signal) in CRASH_SIGNALS:
         return f"killed by {signal_name(r.signal)}"
     m = re.search(pattern, r.output)

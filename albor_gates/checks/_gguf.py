@@ -29,7 +29,7 @@ from albor_gates.checks import evidence
 from albor_gates.checks._decoder import _is_gguf, load_decoder, load_tokenizer
 from albor_gates.checks.base import Context
 from albor_gates.errors import CheckSkipped, EvidenceError, GatesError
-from albor_gates.formats.gguf_names import QUANTS
+from albor_gates.formats.quant_names import QUANTS
 
 T = TypeVar("T")
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.artifacts.architecture import dims_from_config, expected_shapes, optional_shapes
 from albor_gates.checks.base import Context, Measurement, NoParams
 from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import CheckSkipped, EvidenceError
@@ -44,6 +43,13 @@ def _fmt(shape: tuple[int, ...]) -> str:
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the expected layout with the stored one."""
+    # artifacts.architecture (its dataclasses and tables) is imported to measure, not to lint
+    from albor_gates.artifacts.architecture import (
+        dims_from_config,
+        expected_shapes,
+        optional_shapes,
+    )
+
     view = checkpoint(ctx)
     cfg = config_dict(ctx, view)
     if cfg is None:

@@ -24,12 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.artifacts.architecture import (
-    FamilyVerdictFacts,
-    collect_claims,
-    family_from_tensor_names,
-    stamp_command,
-)
 from albor_gates.checks.base import Context, Measurement, NoParams
 from albor_gates.checks.evidence import checkpoint, config_dict
 
@@ -46,6 +40,14 @@ Params = NoParams
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare the claims with the tensor evidence."""
+    # artifacts.architecture (its dataclasses and tables) is imported to measure, not to lint
+    from albor_gates.artifacts.architecture import (
+        FamilyVerdictFacts,
+        collect_claims,
+        family_from_tensor_names,
+        stamp_command,
+    )
+
     view = checkpoint(ctx)
     cfg = config_dict(ctx, view)
     facts = FamilyVerdictFacts(

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from albor_gates.artifacts.architecture import ArchDims, dims_from_config, expected_shapes
 from albor_gates.checks.base import Context, Measurement, NoParams
 from albor_gates.checks.evidence import ModelView, checkpoint, config, config_dict
 from albor_gates.errors import EvidenceError
+
+if TYPE_CHECKING:
+    from albor_gates.artifacts.architecture import ArchDims
 
 KIND = "arch.init_target"
 VERSION = 1
@@ -73,6 +75,9 @@ def _from_dims(d: ArchDims) -> dict[str, int | None]:
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """Compare dimensions and parameter coverage."""
+    # artifacts.architecture (its dataclasses and tables) is imported to measure, not to lint
+    from albor_gates.artifacts.architecture import dims_from_config, expected_shapes
+
     target_cfg = dict(config(ctx, "target").raw)
     tdims, missing = dims_from_config(target_cfg)
     if tdims is None:

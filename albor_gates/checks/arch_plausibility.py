@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from albor_gates.artifacts.architecture import plausibility_violations
 from albor_gates.checks.base import Context, Measurement, NoParams
 from albor_gates.checks.evidence import checkpoint, config_dict
 from albor_gates.errors import CheckSkipped
@@ -34,6 +33,9 @@ Params = NoParams
 
 def measure(ctx: Context, params: NoParams) -> Measurement:
     """List the implausible values."""
+    # artifacts.architecture (its dataclasses and tables) is imported to measure, not to lint
+    from albor_gates.artifacts.architecture import plausibility_violations
+
     view = checkpoint(ctx) if ctx.has("model") and not ctx.has("config") else None
     cfg = config_dict(ctx, view)
     if cfg is None:

@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from albor_gates.artifacts.process import ProcessResult
 from albor_gates.checks import _cli
 from albor_gates.checks.base import Context, Measurement
 from albor_gates.errors import EvidenceError
+
+if TYPE_CHECKING:
+    from albor_gates.artifacts.process import ProcessResult
 
 KIND = "cli.flag_effect"
 VERSION = 1

@@ -55,7 +55,6 @@ from albor_gates.checks._gguf import (
 )
 from albor_gates.checks.base import CheckParams, Context, Measurement
 from albor_gates.errors import CheckSkipped, EvidenceError
-from albor_gates.model.llama_engine import error_line
 
 KIND = "consumer.llama_cpp"
 VERSION = 1
@@ -138,6 +137,7 @@ def _run(path: Path, p: Params, ids: list[list[int]]) -> dict[str, Any]:
     import numpy as np
 
     from albor_gates.artifacts.process import run_command, scratch_dir
+    from albor_gates.model.llama_engine import error_line
 
     args = {
         "path": str(path.resolve()),
@@ -202,6 +202,7 @@ def _first_token_cosines(ctx: Context, g: GGUFUnderTest, ids: list[list[int]], r
 
 def measure(ctx: Context, params: Params) -> Measurement:
     """Generate in llama.cpp and judge the outputs (or compare its first-token logits)."""
+    from albor_gates.model.llama_engine import error_line
     from albor_gates.model.textcheck import check_output
 
     g = gguf_under_test(ctx, params.quant)

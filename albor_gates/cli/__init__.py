@@ -36,6 +36,10 @@ from albor_gates.errors import (
 )
 
 ISSUE_HINT = "this is a bug in albor-gates; please report it with the command you ran"
+# Commands that log no record (they read specs, never an artifact, a model or a library that
+# logs): at the default verbosity there is nothing to configure, and `gates lint` starts without
+# importing logging (~5 ms).
+_LOGS_NOTHING = frozenset({"lint"})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,6 +58,8 @@ def cli(verbose: int) -> None:
     Exit codes: 0 GO (and WARN unless --strict), 1 NO-GO, 2 broken spec or usage,
     3 internal error, 130 interrupted, 143 / 129 terminated (SIGTERM / SIGHUP).
     """
+    if not verbose and click.get_current_context().invoked_subcommand in _LOGS_NOTHING:
+        return  # nothing to configure: no record is logged (and logging stays unimported)
     from albor_gates.cli.verbosity import set_verbosity
 
     set_verbosity(verbose)
@@ -79,6 +85,27 @@ for _cmd in (
 
 def _raise_signalled(signum: int, frame: object) -> None:
     raise Signalled(signum)
+
+
+# True while run(), the process entry, runs the command: the process ends with it.
+_process_ends = False
+
+
+def process_ends() -> bool:
+    """Whether the process ends with this command (``gates``, ``python -m albor_gates``).
+
+    False under :func:`main` alone, as tests and the Python API call it in a process that goes
+    on: a command may then skip work only an ending process can skip (``gates lint`` freezes
+    what it built rather than have the collector scan it again).
+    """
+    return _process_ends
+
+
+def run() -> None:
+    """The process entry (``gates``, ``python -m albor_gates``): :func:`main`, then the exit."""
+    global _process_ends
+    _process_ends = True
+    main()
 
 
 def main(argv: list[str] | None = None) -> None:

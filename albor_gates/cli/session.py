@@ -13,7 +13,6 @@ status and time and the artifacts read (:mod:`albor_gates.cli.verbosity`).
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -108,6 +107,8 @@ class Session:
 
     def evaluate(self, plans: list[Plan], opts: RunOptions) -> Verdict:
         """The verdict of ``plans`` (KeyboardInterrupt propagates: no report is written)."""
+        import logging
+
         from albor_gates.cli.progress import LoggingObserver, log_artifacts, make_observer
         from albor_gates.cli.verbosity import LOG
         from albor_gates.engine.run import evaluate_plans

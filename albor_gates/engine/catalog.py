@@ -176,7 +176,7 @@ def kinds_data() -> list[dict[str, Any]]:
             "roles": list(kind.ROLES),
             "optional_roles": list(kind.OPTIONAL_ROLES),
         }
-        for name, kind in checks.REGISTRY.items()
+        for name, kind in checks.load_all().items()
     ]
 
 
@@ -245,7 +245,7 @@ def spec_schema() -> dict[str, Any]:
     schema["title"] = "albor-gates spec"
     defs = schema.setdefault("$defs", {})
     branches = []
-    for name, kind in checks.REGISTRY.items():
+    for name, kind in checks.load_all().items():
         ps = copy.deepcopy(kind.Params.model_json_schema(by_alias=True))
         for dname, d in ps.pop("$defs", {}).items():
             defs.setdefault(dname, d)

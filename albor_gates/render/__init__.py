@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from albor_gates.render import github, html, json_report, junit, markdown, sarif, text
-from albor_gates.render.ci import CiContext
+if TYPE_CHECKING:
+    from albor_gates.render.ci import CiContext
 
 
 class Format(str, Enum):
@@ -30,15 +30,18 @@ class Format(str, Enum):
 
 Renderer = Callable[[Mapping[str, Any]], str]
 
-RENDERERS: dict[Format, Renderer] = {
-    Format.GITHUB: github.render,
-    Format.HTML: html.render,
-    Format.JSON: json_report.render,
-    Format.JUNIT: junit.render,
-    Format.MARKDOWN: markdown.render,
-    Format.SARIF: sarif.render,
-    Format.TEXT: text.render,
+# The module of each format: imported when RENDERERS (or render) is first used, so what needs
+# Format alone (the configuration, `gates lint`) does not import the seven renderers.
+_MODULES: dict[Format, str] = {
+    Format.GITHUB: "github",
+    Format.HTML: "html",
+    Format.JSON: "json_report",
+    Format.JUNIT: "junit",
+    Format.MARKDOWN: "markdown",
+    Format.SARIF: "sarif",
+    Format.TEXT: "text",
 }
+_CI_FORMATS = (Format.GITHUB, Format.SARIF)
 
 FILENAMES: dict[Format, str] = {
     Format.GITHUB: "gates-annotations.txt",
@@ -50,13 +53,37 @@ FILENAMES: dict[Format, str] = {
     Format.TEXT: "gates-report.txt",
 }
 
-CI_RENDERERS: dict[Format, Callable[[Mapping[str, Any], CiContext | None], str]] = {
-    Format.GITHUB: github.render,
-    Format.SARIF: sarif.render,
-}
+CiRenderer = Callable[[Mapping[str, Any], "CiContext | None"], str]
+
+if TYPE_CHECKING:
+    RENDERERS: dict[Format, Renderer]
+    CI_RENDERERS: dict[Format, CiRenderer]
+
+_loaded: dict[str, Any] = {}
+
+
+def _tables() -> dict[str, Any]:
+    """RENDERERS and CI_RENDERERS, built (their modules imported) on first use."""
+    if not _loaded:
+        found = {
+            f: __import__(f"albor_gates.render.{m}", fromlist=["render"]).render
+            for f, m in _MODULES.items()
+        }
+        _loaded["RENDERERS"] = found
+        _loaded["CI_RENDERERS"] = {f: found[f] for f in _CI_FORMATS}
+    return _loaded
+
+
+def __getattr__(name: str) -> Any:
+    """``RENDERERS[fmt](record)`` and ``CI_RENDERERS[fmt](record, ctx)``, built on first use."""
+    if name in ("RENDERERS", "CI_RENDERERS"):
+        return _tables()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def render(fmt: Format, record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """``fmt`` of ``record``; the CI views get ``ctx`` (the others need none)."""
-    ci = CI_RENDERERS.get(fmt)
-    return ci(record, ctx) if ci is not None else RENDERERS[fmt](record)
+    tables = _tables()
+    ci = tables["CI_RENDERERS"].get(fmt)
+    text: str = ci(record, ctx) if ci is not None else tables["RENDERERS"][fmt](record)
+    return text

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from albor_gates.render.ci import CiContext
-from albor_gates.render.github import escape_data, escape_prop
 from albor_gates.render.sanitize import visible, walk
-from albor_gates.render.sarif import location, sarif_text
+
+if TYPE_CHECKING:
+    from albor_gates.render.ci import CiContext
+
+# The CI views import their helpers when asked for: `gates lint` in text (the pre-commit hook,
+# a terminal) does not import the SARIF and annotation renderers.
 
 RULE = "spec-problem"
 
@@ -35,6 +38,9 @@ def render_json(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
 
 def render_sarif(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """A SARIF 2.1.0 log: one ``error`` result per problem, at its repository-relative place."""
+    from albor_gates.render.ci import CiContext
+    from albor_gates.render.sarif import location, sarif_text
+
     ctx = ctx or CiContext()
     places = [location(ctx, p["file"], p["line"], p["col"] or 1) for p in record["problems"]]
     record = walk(ctx.scrub(record), visible)
@@ -62,6 +68,9 @@ def render_sarif(record: Mapping[str, Any], ctx: CiContext | None = None) -> str
 
 def render_github(record: Mapping[str, Any], ctx: CiContext | None = None) -> str:
     """One ``::error`` annotation per problem, or a notice per summary line when clean."""
+    from albor_gates.render.ci import CiContext
+    from albor_gates.render.github import escape_data, escape_prop
+
     ctx = ctx or CiContext()
     summary = _summary(record)
     places = [ctx.locate(p["file"], p["line"]) for p in record["problems"]]

@@ -8,7 +8,6 @@ together, not one per run.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import types
 import typing
@@ -168,6 +167,8 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     alias = SYNONYMS.get(word.lower())
     if alias in options:
         return f"did you mean {alias!r}?"
+    import difflib  # only when something is misspelt (a clean lint never gets here)
+
     match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}?" if match else ""
 

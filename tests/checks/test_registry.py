@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,41 @@ def test_every_module_is_registered() -> None:
 
 def test_registry_is_sorted_and_unique() -> None:
     assert list(checks.REGISTRY) == sorted(checks.REGISTRY)
+
+
+def test_lazy_table_agrees_with_the_modules() -> None:
+    """The KIND → module table (imported lazily) is what importing every module declares."""
+    folder = Path(checks.__file__).parent
+    declared = {}
+    for p in sorted(folder.glob("*.py")):
+        if p.stem.startswith("_") or p.stem in ("base", "evidence"):
+            continue
+        mod = importlib.import_module(f"albor_gates.checks.{p.stem}")
+        assert mod.KIND not in declared, f"duplicate KIND {mod.KIND!r}"
+        declared[mod.KIND] = p.stem
+    assert declared == checks.KINDS  # every kind listed, each naming its own module
+    assert list(checks.KINDS) == sorted(checks.KINDS)
+    assert checks.known_kinds() == sorted(declared)
+    for kind, stem in declared.items():
+        assert checks.get(kind) is sys.modules[f"albor_gates.checks.{stem}"]
+    assert checks.get("no.such_kind") is None
+
+
+def test_registry_imports_a_kind_only_when_asked() -> None:
+    code = (
+        "import sys\n"
+        "from albor_gates import checks\n"
+        "kinds = {f'albor_gates.checks.{m}' for m in checks.KINDS.values()}\n"
+        "assert not kinds & set(sys.modules), sorted(kinds & set(sys.modules))\n"
+        "checks.known_kinds()\n"
+        "assert not kinds & set(sys.modules)\n"
+        "checks.get('file.exists')\n"
+        "print(sorted(kinds & set(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['albor_gates.checks.file_exists']"
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.KIND)

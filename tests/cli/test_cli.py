@@ -204,11 +204,86 @@ def test_start_up_imports_neither_torch_nor_numpy(args: list[str]) -> None:
     assert "NOTORCH" in p.stderr and "NONUMPY" in p.stderr
 
 
+def test_lint_imports_only_what_validating_specs_needs() -> None:
+    """Issue 14: what measure() or another command needs stays out of gates lint's start-up."""
+    code = (
+        "import sys; from albor_gates.cli import main\n"
+        "try:\n    main(['lint', 'specs', 'invariants'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    loaded = set(p.stdout.split())
+    assert "albor_gates.checks.metric_value" in loaded  # the kinds the specs use are imported
+    assert "albor_gates.checks.file_exists" not in loaded  # and only those (no spec uses it)
+    unneeded = {
+        "logging",  # lint logs nothing
+        "difflib",  # no misspelling to suggest for
+        "albor_gates.artifacts.process",  # the cli.* kinds run tools in measure() only
+        "albor_gates.artifacts.operator",
+        "albor_gates.artifacts.architecture",
+        "albor_gates.formats.gguf_names",
+        "albor_gates.model.llama_engine",
+        "albor_gates.render.html",  # report renderers: not lint's
+        "albor_gates.render.junit",
+        "albor_gates.render.sarif",  # lint's own SARIF view: only for -f sarif
+        "albor_gates.cli.session",
+    }
+    assert not unneeded & loaded, sorted(unneeded & loaded)
+
+
 def test_python_m_entry_point() -> None:
     p = subprocess.run(
         [sys.executable, "-m", "albor_gates", "--version"], capture_output=True, text=True
     )
     assert p.returncode == 0 and p.stdout == "albor-gates 0.1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "frozen"),
+    [(["lint", "specs", "invariants"], True), (["lint", "no-such.yaml"], True), (["list"], False)],
+)
+def test_process_entry_freezes_the_heap_only_after_lint(args: list[str], frozen: bool) -> None:
+    """Under run() (gates, python -m albor_gates) lint freezes what it built; under main() not."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "sys.argv[0] = 'gates'\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", probe + "from albor_gates.cli import run\nrun()\n", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    q = subprocess.run(
+        [sys.executable, "-c", probe + "from albor_gates.cli import main\nmain()\n", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert f"FROZEN {frozen}" in p.stderr
+    assert "FROZEN False" in q.stderr  # a process that goes on after main() is left alone
+    # the same output and status either way
+    assert (p.returncode, p.stdout) == (q.returncode, q.stdout)
+    assert p.stderr.replace(f"FROZEN {frozen}", "") == q.stderr.replace("FROZEN False", "")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "runpy.run_module('albor_gates', run_name='__main__')",
+        "from albor_gates._entry import main; main()",
+    ],
+)
+def test_process_entries_freeze_what_the_cli_import_built(entry: str) -> None:
+    """python -m albor_gates and the gates script: the import's heap is frozen, output as ever."""
+    code = (
+        "import atexit, gc, runpy, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "sys.argv = ['gates', '--version']\n" + entry + "\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "albor-gates 0.1.0\n", "FROZEN True\n")
 
 
 def test_special_files_are_refused_not_read(gates, write, tmp_path) -> None:
