@@ -9,6 +9,13 @@ How it is computed (AC-SHIP2-003, DESIGN.md "The model checker"):
    per-row cross-entropy, and the rows are summed in fp64. ``B × T × vocab`` logits are never
    materialised (albor's vocab is 151,936: 8 × 512 positions would be 2.5 GB of fp32 logits;
    a 512-row chunk is 311 MB, reused).
+   In a 16-bit compute dtype the projection is fused with the loss instead: ``VOCAB_BLOCK``
+   vocabulary rows at a time, an online log-sum-exp (running maximum and rescaled sum in fp32,
+   as flash attention keeps its softmax) and the target's logit picked from its block, so the
+   ``[chunk, vocab]`` logits are never written at all — in bf16 on a CPU the projection's output
+   and its fp32 copy, not its FLOPs, were the cost (benchmarks/bench_perf.py). Each logit is
+   the same bf16 value the unfused path rounds (a test holds the two equal to 1e-6); fp32
+   keeps the one-pass form above, the equality oracle against transformers.
 3. ``loss = loss_sum / token_count``; ``perplexity = exp(loss)``; when the source carries
    per-token byte counts, ``bits_per_byte = loss_sum / (ln 2 · scored_bytes)``.
 
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     from albor_gates.model.decoder import DecoderModel
 
 DEFAULT_CHUNK_SIZE = 512
+VOCAB_BLOCK = 2048  # vocabulary rows per fused block: a 512 × 2048 fp32 block is 4 MiB
 DEFAULT_BATCH_SIZE = 8
 
 
@@ -143,7 +151,11 @@ def chunked_cross_entropy(
             keep = tgt != IGNORE_INDEX
             if not bool(keep.any()):
                 continue
-            logits = F.linear(h[r : r + chunk_size][keep], weight).float()
+            rows = h[r : r + chunk_size][keep]
+            if rows.dtype in (torch.bfloat16, torch.float16):
+                total += _fused_row_losses(rows, weight, tgt[keep]).double().sum()
+                continue
+            logits = F.linear(rows, weight).float()
             total += _row_losses(logits, tgt[keep]).double().sum()
             del logits
         count = int((t != IGNORE_INDEX).sum())
@@ -161,6 +173,37 @@ def _row_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     # A row whose maximum is ±inf or NaN stays non-finite: the measurement must show it.
     lse = logits.sub_(peak).exp_().sum(dim=-1).log_().add_(peak[:, 0])
     return lse - target_logit
+
+
+def _fused_row_losses(
+    rows: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """Per-row ``logsumexp(rows @ weightᵀ) - logit[target]`` (fp32), ``VOCAB_BLOCK`` at a time.
+
+    Each block's logits are rounded to the compute dtype by the projection, exactly as the
+    unfused path's are, then widened; the running maximum and sum are fp32. A non-finite logit
+    leaves its row non-finite, as in :func:`_row_losses`.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    n = rows.shape[0]
+    peak = torch.full((n,), float("-inf"), dtype=torch.float32, device=rows.device)
+    total = torch.zeros(n, dtype=torch.float32, device=rows.device)
+    target_logit = torch.zeros(n, dtype=torch.float32, device=rows.device)
+    for v0 in range(0, weight.shape[0], VOCAB_BLOCK):
+        block = F.linear(rows, weight[v0 : v0 + VOCAB_BLOCK]).float()
+        width = block.shape[1]
+        at = targets - v0
+        hit = (at >= 0) & (at < width)
+        picked = block.gather(1, at.clamp(0, width - 1)[:, None])[:, 0]
+        target_logit = torch.where(hit, picked, target_logit)
+        new_peak = torch.maximum(peak, block.amax(dim=1))
+        # rescale what was summed against the old maximum (exp(-inf) = 0 on the first block)
+        total.mul_(torch.exp(peak - new_peak))
+        total.add_(block.sub_(new_peak[:, None]).exp_().sum(dim=1))
+        peak = new_peak
+    return total.log_().add_(peak) - target_logit
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from albor_gates.errors import UsageError
+from albor_gates.model import evaluate
 from albor_gates.model.decoder import load_model
 from albor_gates.model.evaluate import Progress, chunked_cross_entropy, evaluate_loss
 from albor_gates.model.tokens import load_tokens, make_windows
@@ -45,6 +46,46 @@ def test_chunked_cross_entropy_equals_full_and_bounds_the_chunk(
     assert count == 143
     assert math.isclose(total, float(full), rel_tol=1e-6)
     assert max(rows_seen) == 32 and sum(rows_seen) == 143  # unscored rows are not projected
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_the_fused_16_bit_loss_equals_the_rounded_logits_loss_and_never_projects_the_vocabulary(
+    monkeypatch: pytest.MonkeyPatch, dtype: str
+) -> None:
+    dt = getattr(torch, dtype)
+    g = torch.Generator().manual_seed(1)
+    vocab = 2 * evaluate.VOCAB_BLOCK + 77  # a partial last block
+    hidden = (torch.randn(2, 40, 32, generator=g) * 2).to(dt)
+    weight = torch.randn(vocab, 32, generator=g).to(dt)
+    targets = torch.randint(0, vocab, (2, 40), generator=g)
+    targets[0, :3] = -100
+    targets[1, :4] = torch.tensor([0, vocab - 1, evaluate.VOCAB_BLOCK - 1, evaluate.VOCAB_BLOCK])
+    keep = targets.reshape(-1) != -100
+    # the unfused loss of the same 16-bit-rounded logits
+    logits = F.linear(hidden.reshape(-1, 32)[keep], weight).double()
+    full = F.cross_entropy(logits, targets.reshape(-1)[keep], reduction="sum")
+    widths: list[int] = []
+    real_linear = F.linear
+
+    def spy(x: Any, w: Any, b: Any = None) -> Any:
+        widths.append(w.shape[0])
+        return real_linear(x, w, b)
+
+    monkeypatch.setattr(F, "linear", spy)
+    total, count = chunked_cross_entropy(hidden, weight, targets, chunk_size=32)
+    assert count == 77
+    assert math.isclose(total, float(full), rel_tol=1e-6)
+    assert max(widths) == evaluate.VOCAB_BLOCK
+
+
+def test_a_non_finite_logit_leaves_the_fused_loss_non_finite() -> None:
+    weight = torch.randn(evaluate.VOCAB_BLOCK + 5, 8).to(torch.bfloat16)
+    hidden = torch.randn(3, 8).to(torch.bfloat16)
+    for bad in (float("nan"), float("inf")):
+        w = weight.clone()
+        w[evaluate.VOCAB_BLOCK + 2, 0] = bad  # in the second block
+        total, _ = chunked_cross_entropy(hidden, w, torch.tensor([1, 2, 3]))
+        assert not math.isfinite(total)
 
 
 def _windows(trained: Any, seq_len: int = 64, **kw: Any) -> Any:
