@@ -34,18 +34,25 @@ def test_chunked_cross_entropy_equals_full_and_bounds_the_chunk(
     full = F.cross_entropy(
         (hidden @ weight.T).reshape(-1, 300).double(), targets.reshape(-1), reduction="sum"
     )
-    rows_seen: list[int] = []
-    real_linear = F.linear
-
-    def spy(x: Any, w: Any, b: Any = None) -> Any:
-        rows_seen.append(x.shape[0])
-        return real_linear(x, w, b)
-
-    monkeypatch.setattr(F, "linear", spy)
+    shapes = _spy_linear(monkeypatch)
     total, count = chunked_cross_entropy(hidden, weight, targets, chunk_size=32)
     assert count == 143
     assert math.isclose(total, float(full), rel_tol=1e-6)
+    rows_seen = [rows for rows, _ in shapes]
     assert max(rows_seen) == 32 and sum(rows_seen) == 143  # unscored rows are not projected
+
+
+def _spy_linear(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Record (input rows, output width) of every ``F.linear`` call from now on."""
+    shapes: list[tuple[int, int]] = []
+    real_linear = F.linear
+
+    def spy(x: Any, w: Any, b: Any = None) -> Any:
+        shapes.append((x.shape[0], w.shape[0]))
+        return real_linear(x, w, b)
+
+    monkeypatch.setattr(F, "linear", spy)
+    return shapes
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
@@ -64,18 +71,11 @@ def test_the_fused_16_bit_loss_equals_the_rounded_logits_loss_and_never_projects
     # the unfused loss of the same 16-bit-rounded logits
     logits = F.linear(hidden.reshape(-1, 32)[keep], weight).double()
     full = F.cross_entropy(logits, targets.reshape(-1)[keep], reduction="sum")
-    widths: list[int] = []
-    real_linear = F.linear
-
-    def spy(x: Any, w: Any, b: Any = None) -> Any:
-        widths.append(w.shape[0])
-        return real_linear(x, w, b)
-
-    monkeypatch.setattr(F, "linear", spy)
+    shapes = _spy_linear(monkeypatch)
     total, count = chunked_cross_entropy(hidden, weight, targets, chunk_size=32)
     assert count == 77
     assert math.isclose(total, float(full), rel_tol=1e-6)
-    assert max(widths) == evaluate.VOCAB_BLOCK
+    assert max(width for _, width in shapes) == evaluate.VOCAB_BLOCK
 
 
 def test_a_non_finite_logit_leaves_the_fused_loss_non_finite() -> None:
