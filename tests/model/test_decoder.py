@@ -220,3 +220,17 @@ def test_fused_fp32_kernels_agree_with_the_step_by_step_forward(
     fused = ours.logits(ids)
     ours._fp32 = False
     assert _max_diff(ours.logits(ids), fused) <= 1e-5
+
+
+def test_the_fused_bf16_rms_norm_rounds_as_transformers_three_steps(random_model: Any) -> None:
+    path, _ = random_model("llama")
+    model = load_model(path, "cpu", torch.bfloat16)
+    assert model._cpu_bf16
+    g = torch.Generator().manual_seed(0)
+    for scale in (0.01, 1.0, 30.0):
+        x = (torch.randn(512, model.config.hidden_size, generator=g) * scale).to(torch.bfloat16)
+        w = torch.randn(model.config.hidden_size, generator=g).to(torch.bfloat16)
+        xf = x.float()
+        eps = model.config.rms_norm_eps
+        three_steps = w * (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+        assert torch.equal(model._rms(x, w), three_steps)
