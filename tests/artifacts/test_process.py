@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from testlib.signals import sigint_raises
 
 from albor_gates.artifacts.process import (
     ProcessResult,
@@ -176,9 +177,10 @@ def test_ctrl_c_in_gates_kills_the_child_and_propagates(tmp_path: Path) -> None:
         wait_for_file(pidfile)
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt_us, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        py(code, timeout_s=30)
+    with sigint_raises():  # as from a terminal, even under a background shell
+        threading.Thread(target=interrupt_us, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            py(code, timeout_s=30)
     assert dies_soon(int(pidfile.read_text()))
 
 

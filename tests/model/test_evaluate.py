@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from testlib.signals import sigint_default
 
 from albor_gates.errors import UsageError
 from albor_gates.model import evaluate
@@ -181,6 +182,7 @@ def test_ctrl_c_stops_within_a_second_and_propagates(
         stderr=subprocess.PIPE,
         text=True,
         env=subprocess_env,
+        preexec_fn=sigint_default,  # as from a terminal, even under a background shell
     )
     try:
         assert proc.stdout is not None
