@@ -160,6 +160,19 @@ class RunSettings:
         """The device asked for; ``auto`` when none was given."""
         return self.device or "auto"
 
+    def measured(self) -> dict[str, Any]:
+        """Every given setting that can change a measurement, sorted by name (a cache key).
+
+        :meth:`record`'s scalars plus the sequences (``--prompt``): a gate measured for other
+        prompts must never be served for these.
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_MEASURED}
+        return {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in sorted(out.items())
+            if v is not None and v != ()
+        }
+
     def record(self) -> dict[str, Any]:
         """The report's ``options``: the scalar settings that were given, sorted by name.
 

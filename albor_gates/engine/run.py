@@ -354,7 +354,7 @@ def _measure_gate(
     if caching is not None:
         roles = {role: bound[name] for role, name in pg.bindings.items() if name in bound}
         limits = {"max_header_bytes": opts.max_header_bytes}
-        key = caching.key(pg.kind, pg.params, opts.settings.record(), roles, limits)
+        key = caching.key(pg.kind, pg.params, opts.settings.measured(), roles, limits)
     if caching is not None and key is not None:
         hit = caching.lookup(key, bound)
         if hit is not None:

